@@ -1,0 +1,90 @@
+"""Product search for the demo store: word matching good enough for a dozen products."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from bot.store.demo_tables import DemoProduct, DemoVariant
+
+# Words a shopper types that say nothing about the product.
+STOPWORDS = frozenset(
+    {"a", "an", "and", "any", "are", "can", "do", "does", "for", "got", "have", "i", "in"}
+    | {"is", "it", "me", "my", "of", "on", "or", "please", "show", "some", "that", "the"}
+    | {"there", "this", "to", "want", "what", "with", "you", "your"}
+)
+# Where a query word is found decides how much it counts.
+WEIGHTS = {"title": 3, "type": 3, "tags": 2, "color": 1, "description": 1}
+_SIZES = {
+    "extra small": "xs",
+    "x-small": "xs",
+    "small": "s",
+    "medium": "m",
+    "med": "m",
+    "large": "l",
+    "extra large": "xl",
+    "x-large": "xl",
+    "xx-large": "xxl",
+    "2xl": "xxl",
+}
+
+
+def stem(word: str) -> str:
+    """Singular-ish form, so "hoodies" finds "Hoodie" and "boxes" finds "box"."""
+    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def words(text: str | None) -> set[str]:
+    """The stemmed words of `text` that could name a product."""
+    tokens = re.findall(r"[a-z0-9]+", (text or "").lower())
+    return {stem(t) for t in tokens if t not in STOPWORDS}
+
+
+def score(product: DemoProduct, query: set[str]) -> int:
+    """How well the product matches: each query word counts where it matches best."""
+    fields = {
+        "title": words(product.title),
+        "type": words(product.product_type),
+        "tags": words(" ".join(product.tags or ())),
+        "color": words(" ".join(v.color or "" for v in product.variants)),
+        "description": words(product.description),
+    }
+    return sum(
+        max((WEIGHTS[name] for name, found in fields.items() if word in found), default=0)
+        for word in query
+    )
+
+
+def matching_variants(
+    variants: Iterable[DemoVariant], size: str | None, color: str | None
+) -> list[DemoVariant]:
+    """The variants in the wanted size and colour (case-insensitive; "medium" is M)."""
+    return [v for v in variants if _size_fits(v.size, size) and _color_fits(v.color, color)]
+
+
+def _size_fits(size: str | None, wanted: str | None) -> bool:
+    if not wanted or not wanted.strip():
+        return True
+    return size is not None and _size_key(size) == _size_key(wanted)
+
+
+def _size_key(size: str) -> str:
+    key = " ".join(size.lower().split())
+    return _SIZES.get(key, key)
+
+
+def _color_fits(color: str | None, wanted: str | None) -> bool:
+    if not wanted or not wanted.strip():
+        return True
+    if color is None:
+        return False
+    wanted_key, color_key = _color_key(wanted), _color_key(color)
+    return wanted_key == color_key or wanted_key in color_key.split()
+
+
+def _color_key(color: str) -> str:
+    return " ".join(color.lower().replace("gray", "grey").split())

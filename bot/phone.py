@@ -1,0 +1,41 @@
+"""Phone numbers: E.164 normalisation, masking for logs, and a time zone guess."""
+
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+DEFAULT_REGION = "US"
+
+
+def normalize(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """The number in E.164 (+12065550101), or None when it is not a possible phone number."""
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(phone: str | None) -> str:
+    """A number safe to log: country code and last four digits (+1******0101)."""
+    if not phone:
+        return "-"
+    if len(phone) <= 6:
+        return "*" * len(phone)
+    head = 2 if phone.startswith("+") else 0
+    return phone[:head] + "*" * (len(phone) - head - 4) + phone[-4:]
+
+
+def time_zone_for(phone: str) -> str | None:
+    """The IANA zone of the number's area code when there is exactly one, else None."""
+    try:
+        number = phonenumbers.parse(phone, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
+    return zones[0] if len(zones) == 1 else None

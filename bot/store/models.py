@@ -1,0 +1,209 @@
+"""Pigeon's own tables: customers, consent, conversations, messages, outbox, webhooks, agents."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.store.types import UTCDateTime
+
+# Stable constraint names, so migrations read the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+
+# Allowed values of the string-valued state columns.
+CHANNELS = ("sms", "chat", "email")
+CONVERSATION_STATUSES = ("open", "pending", "resolved")
+DIRECTIONS = ("in", "out")
+AUTHORS = ("customer", "assistant", "agent", "system")
+CONSENT_ACTIONS = ("opt_in", "opt_out")
+CONSENT_SOURCES = ("checkout", "keyword", "customer_request", "agent", "carrier", "import")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+NOTIFICATION_KINDS = ("shipped", "out_for_delivery", "delivered", "exception")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Customer(Base):
+    """A person who contacts the store, on any channel."""
+
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), unique=True)  # E.164
+    email = Column(String(320), index=True)
+    name = Column(String(200))
+    time_zone = Column(String(64))  # IANA name, for quiet hours
+    region = Column(String(8))  # state or province code, for state quiet-hour rules
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    conversations = relationship("Conversation", back_populates="customer")
+
+
+class ConsentEvent(Base):
+    """The consent ledger: every opt-in and opt-out of a number, never updated or deleted."""
+
+    __tablename__ = "consent_events"
+    __table_args__ = (Index("ix_consent_events_phone_id", "phone", "id"),)
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False)  # E.164; consent belongs to the number
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    action = Column(String(16), nullable=False)  # CONSENT_ACTIONS
+    source = Column(String(32), nullable=False)  # CONSENT_SOURCES
+    disclosure = Column(Text)  # the text the customer was shown or sent
+    detail = Column(Text)  # e.g. the keyword, or the agent who recorded it
+    recorded_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Agent(Base):
+    """A support agent who signs in to the inbox."""
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, unique=True)
+    name = Column(String(200))
+    password_hash = Column(String(255), nullable=False)
+    is_active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = Column(UTCDateTime)
+
+
+class Conversation(Base):
+    """One thread between a customer and the store on one channel."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_status_last", "status", "last_message_at"),)
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)  # CHANNELS
+    status = Column(String(16), nullable=False, default="open")  # CONVERSATION_STATUSES
+    assignee_id = Column(Integer, ForeignKey("agents.id"))
+    handoff_reason = Column(Text)
+    handoff_summary = Column(Text)
+    last_message_at = Column(UTCDateTime)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    resolved_at = Column(UTCDateTime)
+
+    customer = relationship("Customer", back_populates="conversations")
+    assignee = relationship("Agent")
+    messages = relationship("Message", back_populates="conversation", order_by="Message.id")
+
+
+class Message(Base):
+    """Anything said in a conversation, by anyone, in either direction."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A provider's id (Twilio MessageSid) is stored once: repeats are refused here.
+        UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+        Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    direction = Column(String(4), nullable=False)  # DIRECTIONS
+    author = Column(String(16), nullable=False)  # AUTHORS
+    agent_id = Column(Integer, ForeignKey("agents.id"))
+    channel = Column(String(16), nullable=False)
+    body = Column(Text, nullable=False, default="")
+    media = Column(JSON)  # [{"url": ..., "content_type": ...}]
+    external_id = Column(String(64))
+    status = Column(String(16))  # received, queued, sent, delivered, undelivered, failed, ...
+    error_code = Column(String(16))
+    error_message = Column(Text)
+    segments = Column(Integer)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    conversation = relationship("Conversation", back_populates="messages")
+
+
+class OutboxItem(Base):
+    """A text waiting to be sent; the dispatcher claims, sends and records it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, unique=True)
+    to_phone = Column(String(20), nullable=False)
+    body = Column(Text, nullable=False, default="")
+    media_urls = Column(JSON)
+    purpose = Column(String(16), nullable=False)  # reply, proactive, agent, compliance
+    status = Column(String(16), nullable=False, default="queued")  # OUTBOX_STATUSES
+    due_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    attempts = Column(Integer, nullable=False, default=0)
+    claimed_by = Column(String(64))
+    claimed_at = Column(UTCDateTime)
+    provider_sid = Column(String(64), unique=True)
+    last_error = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    sent_at = Column(UTCDateTime)
+
+
+class WebhookReceipt(Base):
+    """A webhook received, kept by its provider id so a repeat is recognised."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_webhook_receipts_source_external_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    source = Column(String(16), nullable=False)  # twilio, shopify
+    external_id = Column(String(128), nullable=False)
+    topic = Column(String(64))
+    payload = Column(Text)
+    status = Column(String(16), nullable=False, default="received")  # processed, ignored, failed
+    error = Column(Text)
+    received_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    processed_at = Column(UTCDateTime)
+
+
+class Notification(Base):
+    """A proactive shipping text: at most one per fulfillment and kind, ever."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("fulfillment_id", "kind", name="uq_notifications_fulfillment_id_kind"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    order_id = Column(String(64), nullable=False)
+    fulfillment_id = Column(String(64), nullable=False)
+    kind = Column(String(32), nullable=False)  # NOTIFICATION_KINDS
+    event_at = Column(UTCDateTime, nullable=False)
+    status = Column(String(16), nullable=False)  # queued, deferred, sent, suppressed, superseded
+    reason = Column(Text)
+    message_id = Column(Integer, ForeignKey("messages.id"))
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
