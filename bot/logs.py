@@ -13,3 +13,5 @@ def configure(level: str = "INFO") -> None:
     logging.getLogger("sanic.access").setLevel(logging.WARNING)
     # Alembic announces every plugin it loads; only migrations are worth a line.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # The Twilio SDK logs every request's URL and headers at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)

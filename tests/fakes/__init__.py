@@ -1,0 +1,1 @@
+"""Fakes of outside systems: real HTTP servers on loopback, loaded with recorded payloads."""
