@@ -35,8 +35,8 @@ class GatewayError(Exception):
 class TransientGatewayError(GatewayError):
     """Worth retrying with backoff: throttling, a provider outage, a timeout, a lost connection.
 
-    A timeout or a dropped connection may come after the provider accepted the text, so a
-    retry can deliver it twice; the dispatcher decides whether that risk is worth taking.
+    A timeout or a dropped connection may come after the provider accepted the text
+    (`maybe_sent`), so a retry could deliver it twice; the dispatcher does not retry those.
     """
 
     def __init__(
@@ -46,9 +46,11 @@ class TransientGatewayError(GatewayError):
         code: int | None = None,
         http_status: int | None = None,
         retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message, code=code, http_status=http_status)
         self.retry_after = retry_after  # seconds the server asked us to wait, if it said
+        self.maybe_sent = maybe_sent  # the request may have reached the provider
 
 
 class RecipientOptedOut(GatewayError):

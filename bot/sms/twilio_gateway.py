@@ -120,10 +120,12 @@ class TwilioGateway:
             raise error_from_rest(exc, _retry_after.get()) from exc
         except asyncio.TimeoutError as exc:
             raise TransientGatewayError(
-                f"Twilio did not answer within {self._timeout:g} s"
+                f"Twilio did not answer within {self._timeout:g} s", maybe_sent=True
             ) from exc
-        except aiohttp.ClientError as exc:
+        except aiohttp.ClientConnectorError as exc:  # never connected: nothing was sent
             raise TransientGatewayError(f"cannot reach Twilio: {exc!r}") from exc
+        except aiohttp.ClientError as exc:  # the connection broke after the request went out
+            raise TransientGatewayError(f"lost Twilio's answer: {exc!r}", maybe_sent=True) from exc
         except json.JSONDecodeError as exc:  # a 2xx means Twilio took it: never retry
             raise PermanentGatewayError(
                 "Twilio accepted the text with an unreadable answer"

@@ -229,9 +229,10 @@ async def test_a_slow_twilio_times_out_as_transient(fake: FakeTwilio) -> None:
         ACCOUNT_SID, AUTH_TOKEN, from_number=FROM, api_url=fake.url, timeout=0.2
     ) as gateway:
         started = time.monotonic()
-        with pytest.raises(TransientGatewayError, match="within 0.2 s"):
+        with pytest.raises(TransientGatewayError, match="within 0.2 s") as error:
             await gateway.send(OutgoingSms(TO, "hi"))
     assert time.monotonic() - started < 2  # the SDK alone would wait for the fake's 5 s
+    assert error.value.maybe_sent  # Twilio may have taken it: not safe to send again
 
 
 async def test_nobody_listening_is_transient() -> None:
@@ -241,8 +242,9 @@ async def test_nobody_listening_is_transient() -> None:
     async with TwilioGateway(
         ACCOUNT_SID, AUTH_TOKEN, from_number=FROM, api_url=f"http://127.0.0.1:{closed_port}"
     ) as gateway:
-        with pytest.raises(TransientGatewayError, match="cannot reach Twilio"):
+        with pytest.raises(TransientGatewayError, match="cannot reach Twilio") as error:
             await gateway.send(OutgoingSms(TO, "hi"))
+    assert not error.value.maybe_sent  # never connected: safe to retry
 
 
 @pytest.mark.parametrize(
