@@ -41,8 +41,10 @@ def customer_for_phone(session: Session, phone: str) -> Customer:
     return session.execute(query).scalar_one()
 
 
-def thread_for(session: Session, customer: Customer, channel: str, clock: Clock) -> Conversation:
-    """The customer's one thread on `channel`; a resolved thread is reopened, not duplicated."""
+def thread_for(
+    session: Session, customer: Customer, channel: str, clock: Clock, *, reopen: bool = True
+) -> Conversation:
+    """The customer's one thread on `channel`; a customer's new text reopens a resolved one."""
     conversation = session.execute(
         select(Conversation)
         .where(Conversation.customer_id == customer.id, Conversation.channel == channel)
@@ -51,11 +53,15 @@ def thread_for(session: Session, customer: Customer, channel: str, clock: Clock)
     ).scalar_one_or_none()
     if conversation is None:
         conversation = Conversation(
-            customer_id=customer.id, channel=channel, status="open", created_at=clock.now()
+            customer_id=customer.id,
+            channel=channel,
+            sender_id=customer.phone if channel == "sms" else None,
+            status="open",
+            created_at=clock.now(),
         )
         session.add(conversation)
         session.flush()
-    elif conversation.status == "resolved":
+    elif reopen and conversation.status == "resolved":
         conversation.status = "open"
         conversation.resolved_at = None
     return conversation

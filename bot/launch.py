@@ -23,7 +23,8 @@ MODELS = ROOT / "models"
 MODEL_NAME = "pigeon"
 DEMO_DATA = ROOT / "data" / "demo"
 SECRETS_FILE = "secrets.json"
-GENERATED_SECRETS = (config.RASA_TOKEN, config.DESK_API_TOKEN)
+# The simulator signs its webhooks with TWILIO_AUTH_TOKEN; with real Twilio it is Twilio's.
+GENERATED_SECRETS = (config.RASA_TOKEN, config.DESK_API_TOKEN, config.TWILIO_AUTH_TOKEN)
 
 
 def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
@@ -64,6 +65,8 @@ def process_env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str
         config.RASA_URL: settings.rasa_url,
         **load_or_create_secrets(settings.data_dir),
     }
+    if settings.twilio_enabled:  # never sign with a generated token when Twilio is real
+        defaults.pop(config.TWILIO_AUTH_TOKEN)
     for name, value in defaults.items():
         if not env.get(name):
             env[name] = value
@@ -109,6 +112,11 @@ def training_fingerprint() -> str:
     for path in training_files():
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def run_rasa(args: Sequence[str], env: Mapping[str, str]) -> None:
+    """Run a `rasa` subcommand from the project root; a failure stops the caller."""
+    _run(["rasa", *args], env)
 
 
 def _run(argv: Sequence[str], env: Mapping[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
 DEFAULT_REGION = "US"
@@ -39,3 +40,12 @@ def time_zone_for(phone: str) -> str | None:
         return None
     zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
     return zones[0] if len(zones) == 1 else None
+
+
+def place_for(phone: str) -> str:
+    """Where the number is registered, in English ("Florida", "Miami, FL"), or ""."""
+    try:
+        number = phonenumbers.parse(phone, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ""
+    return geocoder.description_for_number(number, "en")

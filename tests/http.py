@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,16 +11,22 @@ from sanic import Sanic
 
 @asynccontextmanager
 async def serving(app: Sanic) -> AsyncIterator[str]:
-    """Yield the base URL of `app` served on 127.0.0.1, then stop it."""
-    server = await app.create_server(
-        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
-    )
+    """Yield the base URL of `app` served on 127.0.0.1, with its start and stop listeners run.
+
+    The socket is bound here: Sanic 21.12 reads port 0 as "use 8000".
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
     await server.startup()
+    await server.before_start()
     await server.start_serving()
-    port = server.server.sockets[0].getsockname()[1]
+    await server.after_start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         await server.before_stop()
         await server.close()
         await server.after_stop()
+        sock.close()

@@ -1,4 +1,4 @@
-"""The desk: a Sanic app for the inbox, its API, webhooks and the dispatcher."""
+"""The desk: a Sanic app for the inbox, its API, webhooks and the outbox dispatcher."""
 
 from __future__ import annotations
 
@@ -9,19 +9,71 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+from bot.desk import simulator, twilio_webhooks
 from bot.services import Services
+from bot.sms.dispatcher import Dispatcher
+from bot.sms.gateway import SmsGateway
+from bot.sms.pacing import Pacer
+from bot.sms.simulator import SimulatorGateway
 from bot.store import DatabaseError
 
 log = logging.getLogger(__name__)
+STATUS_PATH = "/webhooks/twilio/status"
 
 
-def create_app(services: Services, name: str = "pigeon_desk") -> Sanic:
+def create_app(
+    services: Services,
+    name: str = "pigeon_desk",
+    *,
+    gateway: SmsGateway | None = None,
+    dispatch: bool = True,
+) -> Sanic:
     """A desk app bound to `services`; nothing global, so tests can make several."""
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.ctx.services = services
     app.add_route(healthz, "/healthz", methods=["GET"])
+    twilio_webhooks.register(app, STATUS_PATH)
+    if not services.settings.twilio_enabled:
+        simulator.register(app)
+    if dispatch:
+        _run_dispatcher(app, services, gateway or default_gateway(services))
     return app
+
+
+def default_gateway(services: Services) -> SmsGateway:
+    """Twilio when an account is configured, else the local simulator."""
+    if services.settings.twilio_enabled:
+        from bot.sms.twilio_gateway import from_settings
+
+        return from_settings(services.settings)
+    return SimulatorGateway()
+
+
+def _run_dispatcher(app: Sanic, services: Services, gateway: SmsGateway) -> None:
+    settings = services.settings
+    callback = f"{settings.public_url}{STATUS_PATH}" if settings.public_url else None
+    dispatcher = Dispatcher(
+        services.db,
+        gateway,
+        services.clock,
+        pacer=Pacer(settings.twilio_mps),
+        quiet_hours=settings.quiet_hours,
+        status_callback=callback if settings.twilio_enabled else None,
+    )
+    app.ctx.dispatcher = dispatcher
+
+    async def start(app: Sanic, loop) -> None:
+        app.ctx.stop = asyncio.Event()
+        app.ctx.dispatch_task = asyncio.ensure_future(dispatcher.run(app.ctx.stop))
+
+    async def stop(app: Sanic, loop) -> None:
+        app.ctx.stop.set()
+        await app.ctx.dispatch_task
+        await gateway.close()
+
+    app.register_listener(start, "after_server_start")
+    app.register_listener(stop, "before_server_stop")
 
 
 async def healthz(request: Request) -> HTTPResponse:

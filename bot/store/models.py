@@ -38,7 +38,7 @@ DIRECTIONS = ("in", "out")
 AUTHORS = ("customer", "assistant", "agent", "system")
 CONSENT_ACTIONS = ("opt_in", "opt_out")
 CONSENT_SOURCES = ("checkout", "keyword", "customer_request", "agent", "carrier", "import")
-OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled")
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "unknown")
 NOTIFICATION_KINDS = ("shipped", "out_for_delivery", "delivered", "exception")
 
 
@@ -57,6 +57,8 @@ class Customer(Base):
     name = Column(String(200))
     time_zone = Column(String(64))  # IANA name, for quiet hours
     region = Column(String(8))  # state or province code, for state quiet-hour rules
+    # When we last texted "reply YES to get updates": a bare YES then means opt in.
+    opt_in_requested_at = Column(UTCDateTime)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -102,6 +104,8 @@ class Conversation(Base):
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
     channel = Column(String(16), nullable=False)  # CHANNELS
+    # The assistant's id for this thread (Rasa's sender_id): the phone number for SMS.
+    sender_id = Column(String(255), index=True)
     status = Column(String(16), nullable=False, default="open")  # CONVERSATION_STATUSES
     assignee_id = Column(Integer, ForeignKey("agents.id"))
     handoff_reason = Column(Text)
@@ -149,7 +153,7 @@ class OutboxItem(Base):
     """A text waiting to be sent; the dispatcher claims, sends and records it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "due_at"),)
 
     id = Column(Integer, primary_key=True)
     message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, unique=True)
@@ -157,6 +161,7 @@ class OutboxItem(Base):
     body = Column(Text, nullable=False, default="")
     media_urls = Column(JSON)
     purpose = Column(String(16), nullable=False)  # reply, proactive, agent, compliance
+    priority = Column(Integer, nullable=False, default=3)  # 0 goes first: see bot.outbox
     status = Column(String(16), nullable=False, default="queued")  # OUTBOX_STATUSES
     due_at = Column(UTCDateTime, nullable=False, default=utcnow)
     attempts = Column(Integer, nullable=False, default=0)
@@ -207,3 +212,16 @@ class Notification(Base):
     message_id = Column(Integer, ForeignKey("messages.id"))
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class VerificationAttempt(Base):
+    """A customer's try at proving an order is theirs; failures are rate limited."""
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (Index("ix_verification_attempts_sender_time", "sender_id", "created_at"),)
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False)  # the Rasa conversation id
+    order_ref = Column(String(64))
+    succeeded = Column(Boolean, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,0 +1,34 @@
+"""Twilio's status callbacks: delivery news for the texts the dispatcher sent."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.services import Services
+from bot.sms.status import apply_status
+from bot.sms.webhook import twilio_form
+
+
+def register(app: Sanic, path: str) -> None:
+    app.add_route(status_callback, path, methods=["POST"])
+
+
+async def status_callback(request: Request) -> HTTPResponse:
+    services: Services = request.app.ctx.services
+    form = twilio_form(request, services.settings)
+    if isinstance(form, HTTPResponse):
+        return form
+    sid, status = form.get("MessageSid", ""), (form.get("MessageStatus") or "").lower()
+    if not sid or not status:
+        return response.text("MessageSid and MessageStatus are required", status=400)
+
+    def apply() -> bool:
+        with services.db.write() as session:
+            return apply_status(session, sid, status, form.get("ErrorCode") or None, services.clock)
+
+    await asyncio.to_thread(apply)
+    return response.empty(status=204)

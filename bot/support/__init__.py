@@ -1,0 +1,1 @@
+"""The assistant's business rules: plain functions the actions call."""

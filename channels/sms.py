@@ -1,0 +1,207 @@
+"""The SMS channel: Twilio's webhook in, the outbox out. Thin: the rules live in bot.sms."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.phone import mask
+from bot.services import Services, build_services
+from bot.sms.inbound import (
+    BadInbound,
+    InboundSms,
+    accept,
+    assistant_text,
+    is_unanswered,
+    mark_handled,
+    parse_form,
+)
+from bot.sms.outbound import enqueue_for_phone
+from bot.sms.turns import SenderQueues
+from bot.sms.webhook import twilio_form
+from bot.store.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+REPLAY_WINDOW = timedelta(hours=24)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class SmsOutput(OutputChannel):
+    """Writes the assistant's texts to the outbox; the desk's dispatcher sends them."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        purpose = kwargs.get("purpose") or "reply"
+        await asyncio.to_thread(enqueue_for_phone, self.services, recipient_id, text, purpose)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await asyncio.to_thread(
+            enqueue_for_phone, self.services, recipient_id, "", "reply", media_urls=[image]
+        )
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """SMS has no buttons: list the choices as text to reply with."""
+        choices = "; ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
+        await self.send_text_message(recipient_id, f"{text} (Reply: {choices})", **kwargs)
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict, **kwargs: Any) -> None:
+        log.warning("custom payload for %s dropped: SMS carries text only", mask(recipient_id))
+
+
+class SmsInput(InputChannel):
+    """Twilio's inbound webhook, checked, stored and acknowledged before the assistant runs."""
+
+    def __init__(self, services: Services | None = None) -> None:
+        self._services = services
+        self._storing = SenderQueues()  # a sender's texts are stored in arrival order...
+        self._answering = SenderQueues()  # ...and answered in the order they were stored
+        self._tasks: set[asyncio.Task] = set()
+
+    @classmethod
+    def name(cls) -> str:
+        return "sms"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SmsInput:
+        return cls()  # settings come from the environment (bot.config), not credentials.yml
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(Settings.from_env())
+        return self._services
+
+    def get_output_channel(self) -> OutputChannel:
+        return SmsOutput(self.services)
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        bp = Blueprint(f"sms_webhook_{id(self)}", __name__)
+
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        async def replay(app, loop) -> None:  # texts stored but not answered before a restart
+            self._spawn(self.replay_unanswered(on_new_message))
+
+        bp.add_route(health, "/", methods=["GET"])
+        bp.add_route(webhook, "/webhook", methods=["POST"])
+        bp.after_server_start(replay)
+        return bp
+
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Steps 1-6 of the inbound path; step 7 (the assistant) runs after the answer."""
+        settings = self.services.settings
+        form = twilio_form(request, settings)
+        if isinstance(form, HTTPResponse):
+            return form
+        try:
+            sms = parse_form(form)
+        except BadInbound as exc:
+            return response.text(str(exc), status=400)
+        # Shielded: once Twilio's request is in, the text is stored even if it hangs up.
+        await asyncio.shield(
+            self._storing.add(sms.from_phone, lambda: self._store(sms, on_new_message))
+        )
+        return response.text(EMPTY_TWIML, content_type="text/xml")
+
+    async def _store(self, sms: InboundSms, on_new_message: OnNewMessage) -> None:
+        """Store the text and queue its turn, so the stored order is the answered order."""
+        services = self.services
+        accepted = await asyncio.to_thread(
+            accept, services.db, sms, services.settings, services.clock
+        )
+        if accepted.for_assistant:
+            self._queue_turn(sms, accepted.stored.message_id, on_new_message)
+
+    def _queue_turn(self, sms: InboundSms, message_id: int, on_new_message: OnNewMessage) -> None:
+        self._answering.add(sms.from_phone, lambda: self.answer(sms, message_id, on_new_message))
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def answer(self, sms: InboundSms, message_id: int, on_new_message: OnNewMessage) -> None:
+        """Run one turn, once: callers queue it behind the sender's earlier texts."""
+        db = self.services.db
+        if not await asyncio.to_thread(is_unanswered, db, message_id):
+            return  # a replay and the live webhook queued the same text: it is answered
+        error = None
+        try:
+            await on_new_message(self._user_message(sms, message_id))
+        except Exception as exc:  # recorded on the message: never a silent drop
+            log.exception("assistant failed on a text from %s", mask(sms.from_phone))
+            error = f"assistant failed: {type(exc).__name__}"
+        await asyncio.to_thread(mark_handled, db, message_id, error)
+
+    async def idle(self) -> None:
+        """Wait until every text received so far is stored and answered."""
+        await self._storing.idle()
+        await self._answering.idle()
+
+    def _user_message(self, sms: InboundSms, message_id: int) -> UserMessage:
+        return UserMessage(
+            text=assistant_text(sms.body),
+            output_channel=self.get_output_channel(),
+            sender_id=sms.from_phone,
+            input_channel=self.name(),
+            message_id=sms.sid,
+            metadata={"message_id": message_id, "media": list(sms.media)},
+        )
+
+    async def replay_unanswered(self, on_new_message: OnNewMessage) -> None:
+        """Answer texts that were stored but not answered (the Rasa server stopped mid-turn)."""
+        pending = await asyncio.to_thread(self._unanswered)
+        for sms, message_id in pending:
+            self._queue_turn(sms, message_id, on_new_message)
+        if pending:
+            log.info("answering %d text(s) left over from before a restart", len(pending))
+
+    def _unanswered(self) -> list[tuple[InboundSms, int]]:
+        since = self.services.clock.now() - REPLAY_WINDOW
+        with self.services.db.read() as session:
+            rows = session.execute(
+                select(Message, Conversation)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(
+                    Message.channel == "sms",
+                    Message.direction == "in",
+                    Message.status == "received",
+                    Message.created_at > since,
+                )
+                .order_by(Message.id)
+            ).all()
+            return [
+                (
+                    InboundSms(
+                        m.external_id or "", "", c.sender_id or "", "", m.body, tuple(m.media or ())
+                    ),
+                    m.id,
+                )
+                for m, c in rows
+                if c.sender_id
+            ]
