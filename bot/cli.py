@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("shell", cmd_shell, "chat with the assistant in the terminal (rasa shell + actions)")
     p = command("exec", cmd_exec, "run a command (e.g. rasa test) with the stack's environment")
     p.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
+    command("eval", cmd_eval, "evaluate NLU on the held-out set; report in reports/nlu/")
     p = command("config", cmd_config, "show the effective settings (secrets hidden)")
     p.add_argument("--markdown", action="store_true", help="print the README's settings table")
     p = command("new-migration", cmd_new_migration, "autogenerate a migration from the models")
@@ -130,6 +131,32 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
     if not argv:
         raise SettingsError("exec needs a command, e.g. python -m bot exec -- rasa shell")
     launch.exec_command(argv, launch.process_env(settings, os.environ))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import evaluation
+
+    env = launch.process_env(settings, os.environ)
+    launch.train(env)
+    out = launch.ROOT / "reports" / "nlu"
+    launch.run_rasa(
+        [
+            "test",
+            "nlu",
+            "--nlu",
+            "tests/nlu/held_out.yml",
+            "--model",
+            str(launch.model_path()),
+            "--out",
+            str(out),
+        ],
+        env,
+    )
+    threshold = evaluation.fallback_threshold(launch.ROOT / "config.yml")
+    summary = evaluation.markdown(evaluation.read(out, threshold))
+    (out / "summary.md").write_text(summary)
+    print(summary)
     return 0
 
 

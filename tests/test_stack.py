@@ -39,7 +39,20 @@ def get(url: str, token: str | None = None) -> int:
         return 0
 
 
-def post_json(url: str, payload: dict) -> list[dict]:
+def wait_for_reply(url: str, timeout: float = 90) -> dict:
+    """The first assistant text in the simulated phone's thread."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            messages = json.loads(response.read())["messages"]
+        replies = [m for m in messages if m["direction"] == "out" and m["author"] == "assistant"]
+        if replies:
+            return replies[0]
+        time.sleep(1)
+    pytest.fail(f"no reply within {timeout} s: {messages}")
+
+
+def post_json(url: str, payload: dict) -> list[dict] | dict:
     request = urllib.request.Request(
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
     )
@@ -112,8 +125,18 @@ def test_the_stack_comes_up_protected_and_stops_on_ctrl_c(stack: dict) -> None:
         {"sender": "stack-test", "message": "hello"},
     )
     assert len(reply) == 1
-    assert "assistant" in reply[0]["text"]
+    assert "track an order" in reply[0]["text"]
     assert (data_dir / "tracker.db").exists()
+
+    # The SMS simulator: a demo customer texts through the signed webhook and gets an answer.
+    desk = f"http://127.0.0.1:{stack['ports']['DESK_PORT']}"
+    texted = {"phone": "+12065550101", "text": "where is my order"}
+    sent = post_json(f"{desk}/simulator/send", texted)
+    assert sent["sent"] is True
+    answer = wait_for_reply(f"{desk}/simulator/messages?phone=%2B12065550101")
+    assert "#1001" in answer["body"]
+    assert "ups.com" in answer["body"]
+    assert "98101" not in answer["body"]  # never the customer's address
 
     # Ctrl-C reaches honcho, which stops all three processes.
     os.killpg(stack["process"].pid, signal.SIGINT)

@@ -13,6 +13,10 @@ STOPWORDS = frozenset(
     | {"is", "it", "me", "my", "of", "on", "or", "please", "show", "some", "that", "the"}
     | {"there", "this", "to", "want", "what", "with", "you", "your"}
 )
+# A typo in a word this long still finds it ("trailhed" -> "trailhead": one edit; two in
+# words of 8 letters or more); shorter words, where one letter changes the word
+# ("vest"/"best"), must match exactly.
+MIN_FUZZY_LENGTH = 5
 # Where a query word is found decides how much it counts.
 WEIGHTS = {"title": 3, "type": 3, "tags": 2, "color": 1, "description": 1}
 _SIZES = {
@@ -54,9 +58,36 @@ def score(product: DemoProduct, query: set[str]) -> int:
         "description": words(product.description),
     }
     return sum(
-        max((WEIGHTS[name] for name, found in fields.items() if word in found), default=0)
+        max((WEIGHTS[name] for name, found in fields.items() if _found(word, found)), default=0)
         for word in query
     )
+
+
+def _found(word: str, field: set[str]) -> bool:
+    """The word is in the field, or a long word is misspelled there ("trailhed")."""
+    if word in field:
+        return True
+    if len(word) < MIN_FUZZY_LENGTH:
+        return False
+    allowed = 1 if len(word) < 8 else 2
+    return any(
+        abs(len(candidate) - len(word)) <= allowed and edits(word, candidate) <= allowed
+        for candidate in field
+        if len(candidate) >= MIN_FUZZY_LENGTH
+    )
+
+
+def edits(a: str, b: str) -> int:
+    """Levenshtein distance: letters inserted, deleted or replaced to turn `a` into `b`."""
+    previous = list(range(len(b) + 1))
+    for i, letter in enumerate(a, 1):
+        current = [i]
+        for j, other in enumerate(b, 1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (letter != other))
+            )
+        previous = current
+    return previous[-1]
 
 
 def matching_variants(

@@ -1,0 +1,64 @@
+"""What every Pigeon action shares: its services, the sender, and running blocking calls."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from rasa_sdk import Action, Tracker
+
+from bot.config import Settings
+from bot.phone import normalize, time_zone_for
+from bot.services import Services, build_services
+
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def default_services() -> Services:
+    """The action server's services, built from its environment on first use."""
+    return build_services(Settings.from_env())
+
+
+class UsesServices:
+    """Gives an action its services: passed in by tests, else built from the environment."""
+
+    def __init__(self, services: Services | None = None) -> None:
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        return self._services or default_services()
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call (database, order system) off the event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class PigeonAction(UsesServices, Action, ABC):
+    """Base of the custom actions; abstract so the SDK does not register it."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """The action's name in domain.yml."""
+
+
+def sender_phone(tracker: Tracker) -> str | None:
+    """The texting number (E.164) when the conversation is an SMS thread, else None."""
+    sender = tracker.sender_id or ""
+    return normalize(sender) if sender.startswith("+") else None
+
+
+def zone_of(tracker: Tracker) -> str | None:
+    """The customer's time zone, from the area code of the texting number."""
+    phone = sender_phone(tracker)
+    return time_zone_for(phone) if phone else None
+
+
+def customer_text(tracker: Tracker, limit: int = 6) -> list[str]:
+    """What the customer said most recently, oldest first (for handoff summaries)."""
+    said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return [s for s in said if s and not s.startswith("/")][-limit:]

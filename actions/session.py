@@ -1,0 +1,33 @@
+"""Session start: the store's name for the responses, and the customer's first name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import PigeonAction, sender_phone
+
+CARRIED = ("order_number", "verified_order", "customer_name")
+
+
+class ActionSessionStart(PigeonAction):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        events += [SlotSet(s, tracker.get_slot(s)) for s in CARRIED if tracker.get_slot(s)]
+        events.append(SlotSet("store_name", self.services.settings.store_name))
+        phone = sender_phone(tracker)
+        if phone and not tracker.get_slot("customer_name"):
+            orders = await self.call(self.services.oms.orders_for_phone, phone)
+            name = next((o.customer_name for o in orders if o.customer_name), None)
+            if name:
+                events.append(SlotSet("customer_name", name.split()[0]))
+        events.append(ActionExecuted("action_listen"))
+        return events

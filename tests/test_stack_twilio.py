@@ -1,0 +1,124 @@
+"""The whole stack against Twilio (a fake Twilio API on loopback): a text in, an answer out.
+
+The same `python -m bot run` as `make run`, with TWILIO_* pointing at the fake: the inbound
+webhook is signed as Twilio signs it, and the answer leaves through Twilio's REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.twilio import FakeTwilio, inbound_sms, signed_form_post
+from tests.test_stack import free_port, get
+
+ROOT = Path(__file__).parents[1]
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "stack-test-auth-token"
+STORE_NUMBER = "+15005550006"
+AVA = "+12065550101"
+
+
+@pytest.fixture
+async def twilio_stack(tmp_path: Path) -> AsyncIterator[dict]:
+    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
+        ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "DESK_PORT": free_port()}
+        ours = ("PIGEON_", "DATABASE_", "RASA_", "TWILIO_", "PUBLIC_URL")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+        env.update({k: str(v) for k, v in ports.items()})
+        env.update(
+            PIGEON_DATA_DIR=str(tmp_path),
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            TWILIO_FROM_NUMBER=STORE_NUMBER,
+            TWILIO_API_URL=fake.url,
+            TWILIO_MPS="20",
+        )
+        log = (tmp_path / "stack.log").open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield {"fake": fake, "ports": ports, "process": process, "log": tmp_path / "stack.log"}
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            log.close()
+
+
+async def _healthy(stack: dict, timeout: float = 300) -> None:
+    ports = stack["ports"]
+    urls = [
+        f"http://127.0.0.1:{ports['RASA_PORT']}/",
+        f"http://127.0.0.1:{ports['ACTION_PORT']}/health",
+        f"http://127.0.0.1:{ports['DESK_PORT']}/healthz",
+    ]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and stack["process"].poll() is None:
+        codes = await asyncio.gather(*(asyncio.to_thread(get, url) for url in urls))
+        if all(code == 200 for code in codes):
+            return
+        await asyncio.sleep(2)
+    pytest.fail("stack not healthy:\n" + stack["log"].read_text()[-3000:])
+
+
+async def _texts_to(fake: FakeTwilio, number: str, count: int, timeout: float = 90) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sent = [m for m in fake.messages if m.to == number]
+        if len(sent) >= count:
+            return sent
+        await asyncio.sleep(0.5)
+    pytest.fail(f"expected {count} text(s) to {number}, Twilio got {fake.messages}")
+
+
+@pytest.mark.slow
+async def test_a_text_to_the_twilio_webhook_is_answered_through_twilios_api(
+    twilio_stack: dict,
+) -> None:
+    await _healthy(twilio_stack)
+    fake: FakeTwilio = twilio_stack["fake"]
+    webhook = f"http://127.0.0.1:{twilio_stack['ports']['RASA_PORT']}/webhooks/sms/webhook"
+    form = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, "wheres my order")
+
+    answer = await signed_form_post(webhook, form, AUTH_TOKEN)
+    assert answer.status == 200
+    assert "<Response/>" in answer.text
+
+    (reply,) = await _texts_to(fake, AVA, 1)
+    assert "#1001" in reply.body
+    assert reply.from_ == STORE_NUMBER
+
+    # Twilio retries the same MessageSid: acknowledged, not answered again.
+    assert (await signed_form_post(webhook, form, AUTH_TOKEN)).status == 200
+    # A forged signature is refused.
+    forged = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, "hello")
+    assert (await signed_form_post(webhook, forged, "not-the-token")).status == 403
+
+    # STOP: one confirmation from Pigeon, then silence even when the customer writes again.
+    stop = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, "STOP")
+    assert (await signed_form_post(webhook, stop, AUTH_TOKEN)).status == 200
+    confirmation = (await _texts_to(fake, AVA, 2))[1]
+    assert "unsubscribed" in confirmation.body.lower()
+    later = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, "where is my order")
+    assert (await signed_form_post(webhook, later, AUTH_TOKEN)).status == 200
+    await asyncio.sleep(5)
+    assert len([m for m in fake.messages if m.to == AVA]) == 2
