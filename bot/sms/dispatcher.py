@@ -27,6 +27,7 @@ from bot.sms.gateway import (
 )
 from bot.sms.pacing import Pacer
 from bot.sms.quiet_hours import next_allowed
+from bot.sms.status import apply_held
 from bot.store import Database
 from bot.store.models import Customer, Message, OutboxItem
 
@@ -223,6 +224,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
+            apply_held(session, result.sid, self.clock)
         log.info("sent %s text %s to %s", claim.purpose, result.sid, mask(claim.to_phone))
 
     def _failed(self, claim: Claim, exc: GatewayError) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.consent import record_opt_out
-from bot.store.models import Message
+from bot.store.models import Message, WebhookReceipt
 
 # Later in a message's life ranks higher; a callback never moves a message back.
 RANK = {
@@ -23,16 +26,20 @@ RANK = {
     "read": 7,
 }
 OPTED_OUT_CODE = "21610"
+HELD = "twilio_status"  # webhook_receipts.source of callbacks that came before their SID
 
 
 def apply_status(
     session: Session, sid: str, status: str, error_code: str | None, clock: Clock
 ) -> bool:
     """Move the message with this Twilio SID forward; False when unknown or stale."""
+    if status not in RANK:
+        return False
     message = session.execute(
         select(Message).where(Message.channel == "sms", Message.external_id == sid)
     ).scalar_one_or_none()
-    if message is None or status not in RANK:
+    if message is None:  # Twilio can call back before the dispatcher has saved the SID
+        _hold(session, sid, status, error_code, clock)
         return False
     if error_code == OPTED_OUT_CODE:
         phone = message.conversation.customer.phone
@@ -47,3 +54,37 @@ def apply_status(
     if error_code:
         message.error_code = error_code
     return True
+
+
+def _hold(session: Session, sid: str, status: str, error_code: str | None, clock: Clock) -> None:
+    payload = json.dumps({"sid": sid, "status": status, "error_code": error_code})
+    receipt = WebhookReceipt(
+        source=HELD,
+        external_id=f"{sid}:{status}"[:128],
+        topic=status,
+        payload=payload,
+        received_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(receipt)
+    except IntegrityError:
+        pass  # the same callback again
+
+
+def apply_held(session: Session, sid: str, clock: Clock) -> int:
+    """Apply callbacks that arrived before `sid` was recorded; returns how many."""
+    held = session.execute(
+        select(WebhookReceipt).where(
+            WebhookReceipt.source == HELD,
+            WebhookReceipt.external_id.startswith(f"{sid}:"),
+            WebhookReceipt.processed_at.is_(None),
+        )
+    ).scalars()
+    count = 0
+    for receipt in held:
+        data = json.loads(receipt.payload)
+        apply_status(session, sid, data["status"], data["error_code"], clock)
+        receipt.status, receipt.processed_at = "processed", clock.now()
+        count += 1
+    return count

@@ -8,7 +8,7 @@ from bot.clock import FixedClock
 from bot.consent import ConsentState, consent_state, history
 from bot.inbox import customer_for_phone, record_outbound, thread_for
 from bot.outbox import enqueue
-from bot.sms.status import apply_status
+from bot.sms.status import apply_held, apply_status
 from bot.store import Database
 from bot.store.models import Message
 
@@ -128,3 +128,21 @@ def test_a_chat_message_with_the_same_provider_id_is_left_alone(
     assert _apply(db, clock, "delivered")
     assert _message(db, message_id).status == "delivered"
     assert _message(db, other_id).status == "queued"
+
+
+def test_a_callback_before_the_sid_is_recorded_is_applied_once_it_is(
+    db: Database, clock: FixedClock
+) -> None:
+    early = "SM" + "7" * 32
+    assert not _apply(db, clock, "sent", sid=early)
+    assert not _apply(db, clock, "delivered", sid=early)
+    assert not _apply(db, clock, "delivered", sid=early)  # Twilio retried: held once
+    with db.write() as session:
+        conversation = thread_for(session, customer_for_phone(session, PHONE), "sms", clock)
+        item = enqueue(session, conversation, "hi", "reply", to_phone=PHONE, clock=clock)
+        message = session.get(Message, item.message_id)
+        message.status, message.external_id = "queued", early
+        session.flush()
+        assert apply_held(session, early, clock) == 2
+        assert apply_held(session, early, clock) == 0  # applied once
+    assert _message(db, item.message_id).status == "delivered"
