@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PigeonAction, customer_text
@@ -68,4 +68,6 @@ class ActionFallback(PigeonAction):
                 self, dispatcher, tracker, "the assistant did not understand twice"
             )
         dispatcher.utter_message(text=reply("please_rephrase"))
-        return []
+        # Then wait for the customer. Rasa also runs this when no policy is sure what comes
+        # next (core fallback); predicting again would ask to rephrase up to 10 times a turn.
+        return [FollowupAction("action_listen")]
