@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON310 ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help install run test lint format check-python lock train shell eval clean
+.PHONY: help install run test lint format check-python lock train shell eval bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ shell: install  ## talk to the assistant in the terminal (starts the action serv
 
 eval: install  ## NLU evaluation on the held-out set (reports/nlu/)
 	$(BIN)/python -m bot eval
+
+bench: install  ## every benchmark against its baselines; tables in reports/bench.md
+	$(BIN)/python -m bench
 
 lint: install  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -1,0 +1,161 @@
+"""Pigeon's pieces for a benchmark: a fresh database, the action server, Rasa, the dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+from sanic import Sanic
+from sqlalchemy import func, select
+
+from bench.loops import ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER, LoopThread
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.launch import ROOT, model_path, process_env
+from bot.oms.demo_seed import DEFAULT_DATA_DIR, seed
+from bot.sms.dispatcher import Dispatcher
+from bot.sms.pacing import Pacer
+from bot.sms.twilio_gateway import from_settings
+from bot.store import Database
+from bot.store.migrate import upgrade
+from bot.store.models import OutboxItem
+
+OURS = ("PIGEON_", "DATABASE_", "RASA_", "TWILIO_", "SHOPIFY_", "PUBLIC_URL", "ACTION_", "DESK_")
+START_TIMEOUT = 180.0  # seconds for the action server to answer /health
+
+
+def bench_settings(data_dir: Path, twilio_url: str, mps: float) -> Settings:
+    """Settings of an install in `data_dir` whose Twilio is the fake at `twilio_url`."""
+    return Settings(
+        data_dir=data_dir,
+        log_level="WARNING",
+        database_url=f"sqlite:///{data_dir / 'pigeon.db'}",
+        quiet_hours=None,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number=STORE_NUMBER,
+        twilio_api_url=twilio_url,
+        twilio_mps=mps,
+    )
+
+
+def prepare_database(db: Database, *, demo: bool = True) -> Database:
+    """Migrate `db`, and seed the demo store when `demo`."""
+    upgrade(db)
+    if demo:
+        seed(db, ROOT / DEFAULT_DATA_DIR)
+    return db
+
+
+def pending_outbox(db: Database) -> int:
+    """Texts the dispatcher has yet to hand to Twilio."""
+    with db.read() as session:
+        query = select(func.count()).where(OutboxItem.status.in_(("queued", "sending")))
+        return session.scalar(query)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ActionServer:
+    """`rasa run actions` on a free port, with the stack's environment and `settings`' database."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.port = free_port()
+        self.settings = replace(settings, action_port=self.port)
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def start(self) -> None:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+        env = process_env(self.settings, environ)
+        argv = ["rasa", "run", "actions", "--port", str(self.port), "--actions", "actions"]
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    async def ready(self) -> None:
+        """Wait for /health; a server that exits or never answers stops the benchmark."""
+        deadline = time.monotonic() + START_TIMEOUT
+        health = f"http://127.0.0.1:{self.port}/health"
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while time.monotonic() < deadline:
+                if self.process is None or self.process.poll() is not None:
+                    break
+                with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+                    async with session.get(health) as response:
+                        if response.status == 200:
+                            return
+                await asyncio.sleep(0.5)
+        raise RuntimeError(f"the action server did not start; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def rasa_app(channels: Sequence[object], action_url: str) -> Sanic:
+    """The Rasa server `rasa run` would build, without its HTTP API, loading our model."""
+    from rasa.core.run import configure_app, load_agent_on_start
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.endpoints import EndpointConfig
+
+    endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url))
+    app = configure_app(input_channels=list(channels), enable_api=False, endpoints=endpoints)
+    load = functools.partial(load_agent_on_start, str(model_path()), endpoints, None)
+    app.register_listener(load, "before_server_start")
+    return app
+
+
+@contextlib.asynccontextmanager
+async def dispatching(
+    db: Database, settings: Settings, rate: float, thread: LoopThread | None = None
+) -> AsyncIterator[Dispatcher]:
+    """The outbox dispatcher sending to `settings`' Twilio, on `thread`'s loop or this one."""
+    gateway = from_settings(settings)
+    dispatcher = Dispatcher(
+        db, gateway, SystemClock(), pacer=Pacer(rate), quiet_hours=None, worker="bench"
+    )
+    stop = asyncio.Event()
+    if thread is None:
+        running = asyncio.ensure_future(dispatcher.run(stop))
+        stopping = stop.set
+    else:
+        running = asyncio.wrap_future(thread.submit(dispatcher.run(stop)))
+        stopping = functools.partial(thread.call, stop.set)
+    try:
+        yield dispatcher
+    finally:
+        stopping()
+        await running
+        close = gateway.close()
+        await (close if thread is None else thread.run(close))
