@@ -27,6 +27,7 @@ from bot.sms.inbound import (
     parse_form,
 )
 from bot.sms.outbound import enqueue_for_phone
+from bot.sms.receipts import ReceiptWriter, unprocessed
 from bot.sms.turns import SenderQueues
 from bot.sms.webhook import twilio_form
 from bot.store.models import Conversation, Message
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 REPLAY_WINDOW = timedelta(hours=24)
+MAX_TURNS = 4
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -74,8 +76,12 @@ class SmsInput(InputChannel):
 
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
-        self._storing = SenderQueues()  # a sender's texts are stored in arrival order...
-        self._answering = SenderQueues()  # ...and answered in the order they were stored
+        self._answering = SenderQueues()  # a sender's texts, answered in arrival order
+        # Turns run on the event loop that also acknowledges Twilio: a few at a time keeps
+        # the loop free enough to answer webhooks within milliseconds during a burst.
+        self._turns = asyncio.Semaphore(MAX_TURNS)
+        self._writer: ReceiptWriter | None = None
+        self._on_new_message: OnNewMessage | None = None
         self._tasks: set[asyncio.Task] = set()
 
     @classmethod
@@ -122,20 +128,30 @@ class SmsInput(InputChannel):
             sms = parse_form(form)
         except BadInbound as exc:
             return response.text(str(exc), status=400)
-        # Shielded: once Twilio's request is in, the text is stored even if it hangs up.
-        await asyncio.shield(
-            self._storing.add(sms.from_phone, lambda: self._store(sms, on_new_message))
-        )
+        self._on_new_message = on_new_message
+        # Stored durably (a group commit) before Twilio hears back; sorted and answered after.
+        await self.writer.store(sms)
         return response.text(EMPTY_TWIML, content_type="text/xml")
 
-    async def _store(self, sms: InboundSms, on_new_message: OnNewMessage) -> None:
-        """Store the text and queue its turn, so the stored order is the answered order."""
+    @property
+    def writer(self) -> ReceiptWriter:
+        if self._writer is None:
+            self._writer = ReceiptWriter(self.services.db, self.services.clock, self._stored)
+        return self._writer
+
+    def _stored(self, sms: InboundSms, receipt_id: int) -> None:
+        """A new text is on disk: queue its sorting and its turn behind the sender's others."""
+        on_new_message = self._on_new_message
+        self._answering.add(sms.from_phone, lambda: self._sort(sms, receipt_id, on_new_message))
+
+    async def _sort(self, sms: InboundSms, receipt_id: int, on_new_message: OnNewMessage) -> None:
+        """Thread, keywords, consent; then the assistant's turn when it is the assistant's."""
         services = self.services
         accepted = await asyncio.to_thread(
-            accept, services.db, sms, services.settings, services.clock
+            accept, services.db, sms, services.settings, services.clock, receipt_id
         )
         if accepted.for_assistant:
-            self._queue_turn(sms, accepted.stored.message_id, on_new_message)
+            await self.answer(sms, accepted.stored.message_id, on_new_message)
 
     def _queue_turn(self, sms: InboundSms, message_id: int, on_new_message: OnNewMessage) -> None:
         self._answering.add(sms.from_phone, lambda: self.answer(sms, message_id, on_new_message))
@@ -152,7 +168,8 @@ class SmsInput(InputChannel):
             return  # a replay and the live webhook queued the same text: it is answered
         error = None
         try:
-            await on_new_message(self._user_message(sms, message_id))
+            async with self._turns:
+                await on_new_message(self._user_message(sms, message_id))
         except Exception as exc:  # recorded on the message: never a silent drop
             log.exception("assistant failed on a text from %s", mask(sms.from_phone))
             error = f"assistant failed: {type(exc).__name__}"
@@ -160,7 +177,6 @@ class SmsInput(InputChannel):
 
     async def idle(self) -> None:
         """Wait until every text received so far is stored and answered."""
-        await self._storing.idle()
         await self._answering.idle()
 
     def _user_message(self, sms: InboundSms, message_id: int) -> UserMessage:
@@ -174,12 +190,20 @@ class SmsInput(InputChannel):
         )
 
     async def replay_unanswered(self, on_new_message: OnNewMessage) -> None:
-        """Answer texts that were stored but not answered (the Rasa server stopped mid-turn)."""
+        """Finish texts a stop interrupted: stored but not sorted, or sorted but not answered."""
+        self._on_new_message = self._on_new_message or on_new_message
+        unsorted = await asyncio.to_thread(unprocessed, self.services.db)
         pending = await asyncio.to_thread(self._unanswered)
         for sms, message_id in pending:
             self._queue_turn(sms, message_id, on_new_message)
-        if pending:
-            log.info("answering %d text(s) left over from before a restart", len(pending))
+        for sms, receipt_id in unsorted:
+            self._answering.add(
+                sms.from_phone, lambda s=sms, r=receipt_id: self._sort(s, r, on_new_message)
+            )
+        if pending or unsorted:
+            log.info(
+                "finishing %d text(s) left over from before a restart", len(pending) + len(unsorted)
+            )
 
     def _unanswered(self) -> list[tuple[InboundSms, int]]:
         since = self.services.clock.now() - REPLAY_WINDOW

@@ -16,7 +16,7 @@ from bot.phone import normalize
 from bot.sms.compliance import handle_keyword
 from bot.sms.keywords import detect
 from bot.store import Database
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, WebhookReceipt
 
 MAX_MEDIA = 10
 # Rasa reads a text starting with "/" (after stripping whitespace) as an intent with entities.
@@ -74,9 +74,21 @@ class Accepted:
     for_assistant: bool  # False: a repeat, a compliance keyword, or an opted-out number
 
 
-def accept(db: Database, sms: InboundSms, settings: Settings, clock: Clock) -> Accepted:
-    """Store the text, then decide who answers it: nobody, Pigeon's compliance, or the assistant."""
+def accept(
+    db: Database,
+    sms: InboundSms,
+    settings: Settings,
+    clock: Clock,
+    receipt_id: int | None = None,
+) -> Accepted:
+    """Put the text in its thread, then decide who answers: nobody, compliance, the assistant.
+
+    The webhook receipt it came from (if any) is marked processed in the same transaction.
+    """
     with db.write() as session:
+        if receipt_id is not None:
+            receipt = session.get(WebhookReceipt, receipt_id)
+            receipt.status, receipt.processed_at = "processed", clock.now()
         stored = record_inbound(
             session,
             phone=sms.from_phone,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -33,9 +34,10 @@ from bot.outbox import enqueue
 from bot.services import Services
 from bot.sms.compliance import help_text, start_text, stop_text
 from bot.sms.inbound import accept, parse_form
+from bot.sms.receipts import unprocessed
 from bot.sms.simulator import SIMULATOR_ACCOUNT_SID
 from bot.store import Database
-from bot.store.models import Customer, Message, OutboxItem
+from bot.store.models import Customer, Message, OutboxItem, WebhookReceipt
 from channels.sms import EMPTY_TWIML, SmsInput, SmsOutput
 from tests.fakes.twilio import HttpReply, inbound_sms, signed_form_post
 from tests.http import serving
@@ -175,12 +177,25 @@ async def test_a_text_is_stored_acknowledged_and_answered_through_the_outbox(
     assert item.body == "reply to: where is my order?"
 
 
+def _receipt_bodies(db: Database) -> list[str]:
+    with db.read() as session:
+        payloads = session.execute(
+            select(WebhookReceipt.payload).where(WebhookReceipt.source == "twilio_sms")
+        ).scalars()
+        return [json.loads(p)["body"] for p in payloads]
+
+
 async def test_the_text_is_stored_before_the_acknowledgement(
     db: Database, clock: FixedClock
 ) -> None:
-    async with _served(_services(db, clock), Assistant(delay=1)) as (url, _):
+    gate = asyncio.Event()  # nothing after the acknowledgement may run yet
+    async with _served(_services(db, clock), Assistant(gate=gate)) as (url, channel):
         _assert_acknowledged(await _post(url, _form("hello")))
-        assert [m.body for m in _inbound(db)] == ["hello"]
+        assert _receipt_bodies(db) == ["hello"]  # on disk by the time Twilio heard back
+        gate.set()
+        await channel.idle()
+    assert [m.body for m in _inbound(db)] == ["hello"]
+    assert unprocessed(db) == []
 
 
 async def test_unknown_extra_fields_are_ignored(db: Database, clock: FixedClock) -> None:

@@ -477,7 +477,8 @@ async def test_a_timeout_is_unknown_and_never_resent(
 async def test_recover_interrupted_marks_stale_sends_unknown_and_resends_nothing(
     db: Database, clock: FixedClock, fake: FakeTwilio, gateway: TwilioGateway
 ) -> None:
-    stale, fresh, waiting = (_queue(db, clock, "reply", b) for b in ("stale", "fresh", "waiting"))
+    stale, fresh = (_queue(db, clock, "reply", b) for b in ("stale", "fresh"))
+    waiting = _queue(db, clock, "reply", "waiting", to="+13125550104")  # another number
     with db.write() as session:
         for item_id, age in ((stale, timedelta(minutes=5)), (fresh, timedelta(seconds=30))):
             item = session.get(OutboxItem, item_id)
@@ -595,3 +596,42 @@ async def test_the_simulator_gateway_delivers_to_the_database(
     assert item.status == "sent"
     assert item.provider_sid.startswith("SM")
     assert (message.status, message.segments) == ("delivered", 1)
+
+
+async def test_one_numbers_texts_go_out_one_at_a_time_in_order(
+    db: Database, clock: FixedClock, fake: FakeTwilio, gateway: TwilioGateway
+) -> None:
+    first = _queue(db, clock, "proactive", "first")
+    _queue(db, clock, "reply", "second")  # a reply outranks, but not past a text being sent
+    other = _queue(db, clock, "reply", "other number", to="+13125550104")
+    with db.write() as session:
+        session.get(OutboxItem, first).status = "sending"  # another worker has it in flight
+    dispatcher = _dispatcher(db, gateway, clock)
+    assert await dispatcher.run_once()
+    assert [m.body for m in fake.messages] == ["other number"]
+    assert not await dispatcher.run_once()  # "second" waits for "first"
+    assert _row(db, other)[0].status == "sent"
+
+
+async def test_concurrent_workers_keep_each_numbers_order(
+    db: Database, clock: FixedClock, fake: FakeTwilio, gateway: TwilioGateway
+) -> None:
+    numbers = [f"+1206555{n:04d}" for n in range(5)]
+    for n in range(4):
+        for number in numbers:
+            _queue(db, clock, "reply", f"{number} part {n}", to=number)
+    dispatcher = _dispatcher(db, gateway, clock)
+    dispatcher.concurrency = 4
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(dispatcher.run(stop, idle=0.01))
+
+    async def all_sent() -> None:
+        while len(fake.messages) < 20:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(all_sent(), timeout=60)
+    stop.set()
+    await running
+    for number in numbers:
+        sent = [m.body for m in fake.messages if m.to == number]
+        assert sent == [f"{number} part {n}" for n in range(4)]
