@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.services import Services
-from bot.sms.status import apply_status
+from bot.sms.status import record_status
 from bot.sms.webhook import twilio_form
 
 
@@ -26,9 +26,6 @@ async def status_callback(request: Request) -> HTTPResponse:
     if not sid or not status:
         return response.text("MessageSid and MessageStatus are required", status=400)
 
-    def apply() -> bool:
-        with services.db.write() as session:
-            return apply_status(session, sid, status, form.get("ErrorCode") or None, services.clock)
-
-    await asyncio.to_thread(apply)
+    error_code = form.get("ErrorCode") or None
+    await asyncio.to_thread(record_status, services.db, sid, status, error_code, services.clock)
     return response.empty(status=204)

@@ -110,12 +110,19 @@ class Dispatcher:
         return now + self.policy.lease
 
     async def run_once(self) -> bool:
-        """Claim and handle one due text; False when nothing was due."""
+        """Claim and handle one due text; False when nothing was due.
+
+        The first segment's slot is taken before claiming: a text claimed is sent at once,
+        so a reply queued meanwhile is never stuck behind proactive texts already claimed.
+        """
+        await self.pacer.acquire(1)
         claim = await asyncio.to_thread(self._claim)
         if claim is None:
+            self.pacer.refund(1)
             return False
         verdict = await asyncio.to_thread(self._check, claim)
         if verdict is not None:
+            self.pacer.refund(1)
             return True
         await self._send(claim)
         return True
@@ -203,7 +210,8 @@ class Dispatcher:
     async def _send(self, claim: Claim) -> None:
         body = gsm.truncate(gsm.normalize(claim.body))
         segments = gsm.segments(body)
-        await self.pacer.acquire(segments)
+        if segments > 1:
+            await self.pacer.acquire(segments - 1)  # the first was taken before the claim
         sms = OutgoingSms(claim.to_phone, body, claim.media_urls, self.status_callback)
         try:
             result = await self.gateway.send(sms)
@@ -233,6 +241,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
+        with self.db.write() as session:  # after the commit: see bot.sms.status.record_status
             apply_held(session, result.sid, self.clock)
         log.info("sent %s text %s to %s", claim.purpose, result.sid, mask(claim.to_phone))
 

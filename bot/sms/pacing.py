@@ -18,7 +18,6 @@ class Pacer:
         self._tokens = self.capacity
         self._monotonic = monotonic
         self._last = monotonic()
-        self._lock = asyncio.Lock()
 
     def _refill(self) -> None:
         now = self._monotonic()
@@ -26,11 +25,20 @@ class Pacer:
         self._last = now
 
     async def acquire(self, segments: int = 1) -> None:
-        """Wait until `segments` may be sent; a message longer than the bucket waits its share."""
-        async with self._lock:
-            self._refill()
-            needed = max(1, segments)
-            if self._tokens < needed:
-                await asyncio.sleep((needed - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= needed
+        """Wait until `segments` may be sent; a text longer than the bucket waits its share.
+
+        The segments are reserved at once (the bucket may go below zero) and the caller
+        sleeps off its own debt, so no lock is held while waiting and callers are served
+        in the order they asked.
+        """
+        needed = max(1, segments)
+        self._refill()
+        ready_at = min(needed, self.capacity)  # a long text starts when the bucket is full
+        wait = max(0.0, (ready_at - self._tokens) / self.rate)
+        self._tokens -= needed
+        if wait:
+            await asyncio.sleep(wait)
+
+    def refund(self, segments: int = 1) -> None:
+        """Give back segments acquired for a text that did not go out."""
+        self._tokens = min(self.capacity, self._tokens + segments)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.consent import record_opt_out
+from bot.store.db import Database
 from bot.store.models import Message, WebhookReceipt
 
 # Later in a message's life ranks higher; a callback never moves a message back.
@@ -72,8 +73,37 @@ def _hold(session: Session, sid: str, status: str, error_code: str | None, clock
         pass  # the same callback again
 
 
+def record_status(
+    db: Database, sid: str, status: str, error_code: str | None, clock: Clock
+) -> bool:
+    """Apply one callback; if it had to be held, try the held ones again once committed.
+
+    The callback and the dispatcher's "sent" can commit at the same moment, each
+    missing the other. Both sides apply held callbacks after their own commit, so
+    whichever commits second sees the other's row; see `apply_held`.
+    """
+    with db.write() as session:
+        applied = apply_status(session, sid, status, error_code, clock)
+    if not applied:  # held (or stale: then there is nothing held and this is one SELECT)
+        with db.write() as session:
+            applied = apply_held(session, sid, clock) > 0
+    return applied
+
+
 def apply_held(session: Session, sid: str, clock: Clock) -> int:
-    """Apply callbacks that arrived before `sid` was recorded; returns how many."""
+    """Apply callbacks that arrived before `sid` was recorded; returns how many.
+
+    Call it in a transaction of its own, after the one that recorded the SID or
+    held a callback committed. The message row is locked first, so two callers
+    never apply the same held callback twice.
+    """
+    message = session.execute(
+        select(Message.id)
+        .where(Message.channel == "sms", Message.external_id == sid)
+        .with_for_update()
+    ).first()
+    if message is None:
+        return 0
     held = session.execute(
         select(WebhookReceipt).where(
             WebhookReceipt.source == HELD,

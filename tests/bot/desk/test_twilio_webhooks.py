@@ -212,7 +212,7 @@ async def test_the_desk_dispatches_queued_texts_to_twilio_in_the_background(
         app = create_app(services, f"desk_{uuid.uuid4().hex}", gateway=gateway)
         async with serving(app) as base:
             item_id = _queue(db, clock, "Your order shipped.")
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 30  # generous: the machine may be busy
             while not fake.messages:
                 assert time.monotonic() < deadline, "the desk never sent the text"
                 await asyncio.sleep(0.02)

@@ -71,3 +71,10 @@ async def test_an_idle_pacer_refills_but_not_beyond_one_second() -> None:
     now[0] += 60  # a minute idle: the bucket is full again, but holds only 10
     assert await _timed(_acquire_all(pacer, 10)) < 0.2
     assert await _timed(pacer.acquire()) >= 0.08
+
+
+async def test_a_refunded_slot_can_be_used_again_at_once() -> None:
+    pacer = Pacer(rate=1)
+    await pacer.acquire(1)  # the bucket (one second's worth) is empty now
+    pacer.refund(1)
+    assert await _timed(pacer.acquire(1)) < 0.5  # no wait: the slot came back

@@ -1,5 +1,6 @@
 """Twilio's status callbacks applied to a sent text: forward only, error codes kept."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,8 @@ from bot.clock import FixedClock
 from bot.consent import ConsentState, consent_state, history
 from bot.inbox import customer_for_phone, record_outbound, thread_for
 from bot.outbox import enqueue
-from bot.sms.status import apply_held, apply_status
+import bot.sms.status as status_module
+from bot.sms.status import apply_held, apply_status, record_status
 from bot.store import Database
 from bot.store.models import Message
 
@@ -146,3 +148,43 @@ def test_a_callback_before_the_sid_is_recorded_is_applied_once_it_is(
         assert apply_held(session, early, clock) == 2
         assert apply_held(session, early, clock) == 0  # applied once
     assert _message(db, item.message_id).status == "delivered"
+
+
+def test_a_callback_held_while_the_sid_commits_is_still_applied(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The callback holds itself; before it commits, the dispatcher records the SID.
+
+    Neither transaction sees the other's row, so each side tries the held callbacks
+    again after its own commit. (On SQLite the writers queue instead and the waits
+    below time out; the outcome must be the same.)
+    """
+    race = "SM" + "8" * 32
+    with db.write() as session:
+        conversation = thread_for(session, customer_for_phone(session, PHONE), "sms", clock)
+        item = enqueue(session, conversation, "hi", "reply", to_phone=PHONE, clock=clock)
+        message_id = item.message_id
+    held, recorded = threading.Event(), threading.Event()
+    hold = status_module._hold
+
+    def hold_then_wait(*args, **kwargs) -> None:
+        hold(*args, **kwargs)
+        held.set()
+        recorded.wait(timeout=1)  # the dispatcher commits the SID in between
+
+    def dispatcher() -> None:
+        held.wait(timeout=5)
+        with db.write() as session:
+            message = session.get(Message, message_id)
+            message.status, message.external_id = "queued", race
+        with db.write() as session:
+            apply_held(session, race, clock)
+        recorded.set()
+
+    monkeypatch.setattr(status_module, "_hold", hold_then_wait)
+    sender = threading.Thread(target=dispatcher)
+    sender.start()
+    record_status(db, race, "delivered", None, clock)
+    sender.join(timeout=10)
+    assert not sender.is_alive()
+    assert _message(db, message_id).status == "delivered"
