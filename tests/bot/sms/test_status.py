@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import pytest
 
+import bot.sms.status as status_module
 from bot.clock import FixedClock
 from bot.consent import ConsentState, consent_state, history
 from bot.inbox import customer_for_phone, record_outbound, thread_for
 from bot.outbox import enqueue
-import bot.sms.status as status_module
 from bot.sms.status import apply_held, apply_status, record_status
 from bot.store import Database
 from bot.store.models import Message
