@@ -21,8 +21,8 @@ from bench.loops import ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER, LoopThread, fake_
 from bench.report import Goal, Section, Table, percentile, progress
 from bench.stack import (
     ActionServer,
+    DeskServer,
     bench_settings,
-    dispatching,
     pending_outbox,
     prepare_database,
     rasa_app,
@@ -44,13 +44,15 @@ SMS, REST, TWILIO = "sms (Pigeon)", "rest (Rasa)", "twilio (Rasa built-in)"
 AREA = {SMS: 206, REST: 415, TWILIO: 312}  # each channel's senders are new numbers
 
 METHOD = f"""\
-One process runs Rasa {{rasa}} in-process with `models/pigeon.tar.gz` and three input channels
-(Pigeon's `sms`, Rasa's `rest`, Rasa's built-in `twilio` pointed at a fake Twilio), the action
-server as a subprocess, and Pigeon's outbox dispatcher (pacing 1,000/s, so pacing is not what
-is measured) on its own event loop (in production it runs in the desk process). The database
-is SQLite, the embedded default. The fake Twilio and the load generator each run on their
-own event loop too. For each text and channel in turn: {WARM_UP} texts one at a time to warm
-up, then {SENDERS} texts from {SENDERS} new numbers at once, each on a new connection.
+One process runs Rasa {{rasa}} with `models/pigeon.tar.gz` and three input channels (Pigeon's
+`sms`, Rasa's `rest`, Rasa's built-in `twilio` pointed at a fake Twilio) and the fake Twilio
+on an event loop of its own. As in production, the action server and the desk (`python -m
+bot serve`, whose outbox dispatcher sends the SMS channel's replies; pacing 1,000/s, so
+pacing is not what is measured) are processes of their own. The database is SQLite, the
+embedded default. For each text and channel in turn: {WARM_UP} texts one at a time to warm
+up, then {SENDERS} texts from {SENDERS} new numbers at once, each on a new connection, fired
+from a process of its own (`bench/load.py`: prepared requests on bare asyncio streams), so
+the load generator neither slows the server nor is slowed by it.
 *ack* is the time to the HTTP response; a text is *answered* when its reply reached Twilio's
 API (for `rest`: when the response with the reply arrived); *as expected*: the number got
 exactly the answer the warm-up texts got, nothing more; *all answered* runs from the first
@@ -105,15 +107,18 @@ async def _measure(data_dir: Path, fake: FakeTwilio, logs: Path) -> list[Burst]:
     db = await asyncio.to_thread(prepare_database, services.db)
     sms = SmsInput(services)
     actions = ActionServer(settings, logs / "action-server.log")
+    desk = DeskServer(settings, logs / "desk.log")
     actions.start()
+    desk.start()
     progress("burst: loading the model into Rasa (about a minute)")
     app = rasa_app([sms, RestInput(), FakeBackedTwilioInput(fake.url)], actions.url)
     action_errors = ErrorCount()
     logging.getLogger(RASA_ACTION_LOGGER).addHandler(action_errors)
     try:
-        with LoopThread("desk") as desk, LoopThread("load") as load:
-            async with serving(app) as base, dispatching(db, settings, 1000, desk):
+        with LoopThread("load") as load:
+            async with serving(app) as base:
                 await actions.ready()
+                await desk.ready()
                 targets = [
                     Target(SMS, f"{base}/webhooks/sms/webhook", via_twilio=True),
                     Target(REST, f"{base}/webhooks/rest/webhook", via_twilio=False),
@@ -123,6 +128,7 @@ async def _measure(data_dir: Path, fake: FakeTwilio, logs: Path) -> list[Burst]:
     finally:
         logging.getLogger(RASA_ACTION_LOGGER).removeHandler(action_errors)
         actions.stop()
+        desk.stop()
         db.dispose()
 
 

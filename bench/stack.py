@@ -9,9 +9,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +19,7 @@ from sanic import Sanic
 from sqlalchemy import func, select
 
 from bench.loops import ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER, LoopThread
+from bot import config
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.launch import ROOT, model_path, process_env
@@ -70,37 +71,40 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ActionServer:
-    """`rasa run actions` on a free port, with the stack's environment and `settings`' database."""
+class Server:
+    """One of Pigeon's processes on a free port, with the stack's environment; logs to a file."""
+
+    kind = "server"
+    health_path = "/"
 
     def __init__(self, settings: Settings, log_path: Path) -> None:
         self.port = free_port()
-        self.settings = replace(settings, action_port=self.port)
+        self.settings = settings
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/webhook"
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        environ = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
+        return process_env(self.settings, environ)
 
     def start(self) -> None:
-        environ = {k: v for k, v in os.environ.items() if not k.startswith(OURS)}
-        env = process_env(self.settings, environ)
-        argv = ["rasa", "run", "actions", "--port", str(self.port), "--actions", "actions"]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
-                argv,
+                self.argv(),
                 cwd=ROOT,
-                env=env,
+                env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
     async def ready(self) -> None:
-        """Wait for /health; a server that exits or never answers stops the benchmark."""
+        """Wait for its health route; one that exits or never answers stops the benchmark."""
         deadline = time.monotonic() + START_TIMEOUT
-        health = f"http://127.0.0.1:{self.port}/health"
+        health = f"http://127.0.0.1:{self.port}{self.health_path}"
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while time.monotonic() < deadline:
                 if self.process is None or self.process.poll() is not None:
@@ -110,7 +114,7 @@ class ActionServer:
                         if response.status == 200:
                             return
                 await asyncio.sleep(0.5)
-        raise RuntimeError(f"the action server did not start; see {self.log_path}")
+        raise RuntimeError(f"the {self.kind} did not start; see {self.log_path}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -121,6 +125,55 @@ class ActionServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+class ActionServer(Server):
+    """`rasa run actions`, on `settings`' database."""
+
+    kind = "action server"
+    health_path = "/health"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    def argv(self) -> list[str]:
+        return ["rasa", "run", "actions", "--port", str(self.port), "--actions", "actions"]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env[config.ACTION_PORT] = str(self.port)
+        return env
+
+
+class DeskServer(Server):
+    """`python -m bot serve`: the desk, whose dispatcher sends the outbox to `settings`' Twilio.
+
+    As in production, the dispatcher runs in a process of its own, not in Rasa's.
+    """
+
+    kind = "desk"
+    health_path = "/healthz"
+
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "bot", "serve", "--port", str(self.port)]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        s = self.settings
+        env.update(
+            {
+                config.DESK_PORT: str(self.port),
+                config.PIGEON_LOG_LEVEL: s.log_level,
+                config.QUIET_HOURS: "off",
+                config.TWILIO_ACCOUNT_SID: s.twilio_account_sid or "",
+                config.TWILIO_AUTH_TOKEN: s.twilio_auth_token or "",
+                config.TWILIO_FROM_NUMBER: s.twilio_from_number or "",
+                config.TWILIO_API_URL: s.twilio_api_url,
+                config.TWILIO_MPS: f"{s.twilio_mps:g}",
+            }
+        )
+        return env
 
 
 def rasa_app(channels: Sequence[object], action_url: str) -> Sanic:

@@ -28,7 +28,7 @@ from bot.sms.inbound import (
 )
 from bot.sms.outbound import enqueue_for_phone
 from bot.sms.receipts import ReceiptWriter, unprocessed
-from bot.sms.turns import SenderQueues
+from bot.sms.turns import AcksFirst, AssistantThread, SenderQueues
 from bot.sms.webhook import twilio_form
 from bot.store.models import Conversation, Message
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 REPLAY_WINDOW = timedelta(hours=24)
-MAX_TURNS = 4
+MAX_TURNS = 8  # turns in progress at once; more wait their turn (the action server is one)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -77,8 +77,9 @@ class SmsInput(InputChannel):
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
         self._answering = SenderQueues()  # a sender's texts, answered in arrival order
-        # Turns run on the event loop that also acknowledges Twilio: a few at a time keeps
-        # the loop free enough to answer webhooks within milliseconds during a burst.
+        # Turns run on a loop of their own, so acknowledging Twilio never waits for the model.
+        self._assistant = AssistantThread("sms-assistant")
+        self._acks_first = AcksFirst()  # during a burst, acknowledge every text before answering
         self._turns = asyncio.Semaphore(MAX_TURNS)
         self._writer: ReceiptWriter | None = None
         self._on_new_message: OnNewMessage | None = None
@@ -113,13 +114,24 @@ class SmsInput(InputChannel):
         async def replay(app, loop) -> None:  # texts stored but not answered before a restart
             self._spawn(self.replay_unanswered(on_new_message))
 
+        async def stop(app, loop) -> None:
+            self._assistant.close()
+
         bp.add_route(health, "/", methods=["GET"])
         bp.add_route(webhook, "/webhook", methods=["POST"])
         bp.after_server_start(replay)
+        bp.after_server_stop(stop)
         return bp
 
     async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         """Steps 1-6 of the inbound path; step 7 (the assistant) runs after the answer."""
+        self._acks_first.started()
+        try:
+            return await self._receive(request, on_new_message)
+        finally:
+            self._acks_first.finished()
+
+    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
         settings = self.services.settings
         form = twilio_form(request, settings)
         if isinstance(form, HTTPResponse):
@@ -147,6 +159,7 @@ class SmsInput(InputChannel):
     async def _sort(self, sms: InboundSms, receipt_id: int, on_new_message: OnNewMessage) -> None:
         """Thread, keywords, consent; then the assistant's turn when it is the assistant's."""
         services = self.services
+        await self._acks_first.lull()
         accepted = await asyncio.to_thread(
             accept, services.db, sms, services.settings, services.clock, receipt_id
         )
@@ -169,7 +182,8 @@ class SmsInput(InputChannel):
         error = None
         try:
             async with self._turns:
-                await on_new_message(self._user_message(sms, message_id))
+                await self._acks_first.lull()
+                await self._assistant.run(on_new_message(self._user_message(sms, message_id)))
         except Exception as exc:  # recorded on the message: never a silent drop
             log.exception("assistant failed on a text from %s", mask(sms.from_phone))
             error = f"assistant failed: {type(exc).__name__}"

@@ -27,7 +27,7 @@ from bot.sms.gateway import (
 )
 from bot.sms.pacing import Pacer
 from bot.sms.quiet_hours import next_allowed
-from bot.sms.status import apply_held
+from bot.sms.status import apply_held_now
 from bot.store import Database
 from bot.store.models import Customer, Message, OutboxItem
 
@@ -131,6 +131,8 @@ class Dispatcher:
 
     def _claim(self) -> Claim | None:
         now = self.clock.now()
+        if not self._anything_due(now):  # an idle poll never takes the write lock
+            return None
         with self.db.write() as session:
             item = session.execute(
                 select(OutboxItem)
@@ -154,6 +156,15 @@ class Dispatcher:
                 item.attempts,
                 item.created_at,
             )
+
+    def _anything_due(self, now: datetime) -> bool:
+        with self.db.read() as session:
+            due = session.execute(
+                select(OutboxItem.id)
+                .where(OutboxItem.status == "queued", OutboxItem.due_at <= now)
+                .limit(1)
+            ).first()
+        return due is not None
 
     def recover_interrupted(self) -> int:
         """Texts left 'sending' by a crash: Twilio may have them, so they are not resent.
@@ -241,8 +252,7 @@ class Dispatcher:
                     updated_at=now,
                 )
             )
-        with self.db.write() as session:  # after the commit: see bot.sms.status.record_status
-            apply_held(session, result.sid, self.clock)
+        apply_held_now(self.db, result.sid, self.clock)  # after the commit: see record_status
         log.info("sent %s text %s to %s", claim.purpose, result.sid, mask(claim.to_phone))
 
     def _failed(self, claim: Claim, exc: GatewayError) -> None:

@@ -84,10 +84,27 @@ def record_status(
     """
     with db.write() as session:
         applied = apply_status(session, sid, status, error_code, clock)
-    if not applied:  # held (or stale: then there is nothing held and this is one SELECT)
-        with db.write() as session:
-            applied = apply_held(session, sid, clock) > 0
+    if not applied:  # held, or stale (then nothing is held)
+        applied = apply_held_now(db, sid, clock) > 0
     return applied
+
+
+def apply_held_now(db: Database, sid: str, clock: Clock) -> int:
+    """`apply_held` in a transaction of its own, taken only when a callback is held."""
+    with db.read() as session:
+        held = session.execute(_held(sid).limit(1)).first()
+    if held is None:
+        return 0
+    with db.write() as session:
+        return apply_held(session, sid, clock)
+
+
+def _held(sid: str):
+    return select(WebhookReceipt).where(
+        WebhookReceipt.source == HELD,
+        WebhookReceipt.external_id.startswith(f"{sid}:"),
+        WebhookReceipt.processed_at.is_(None),
+    )
 
 
 def apply_held(session: Session, sid: str, clock: Clock) -> int:
@@ -104,13 +121,7 @@ def apply_held(session: Session, sid: str, clock: Clock) -> int:
     ).first()
     if message is None:
         return 0
-    held = session.execute(
-        select(WebhookReceipt).where(
-            WebhookReceipt.source == HELD,
-            WebhookReceipt.external_id.startswith(f"{sid}:"),
-            WebhookReceipt.processed_at.is_(None),
-        )
-    ).scalars()
+    held = session.execute(_held(sid)).scalars()
     count = 0
     for receipt in held:
         data = json.loads(receipt.payload)

@@ -1,12 +1,15 @@
-"""One customer's texts are handled one at a time, in the order they came in."""
+"""Turns: one customer's texts one at a time, in order; the assistant on a thread of its own."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 Job = Callable[[], Awaitable[Any]]
+T = TypeVar("T")
 
 
 class SenderQueues:
@@ -39,3 +42,90 @@ async def _after(previous: asyncio.Task | None, job: Job) -> Any:
     if previous is not None:
         await asyncio.wait({previous})  # its outcome is its own: only its end matters here
     return await job()
+
+
+class AssistantThread:
+    """The assistant's turns, on an event loop of their own thread.
+
+    Rasa predicts without yielding to its event loop. On the loop that acknowledges
+    Twilio, every turn would hold back the acknowledgements queued behind it; here
+    TensorFlow computes with the GIL released, so webhooks are answered meanwhile.
+    The thread starts on first use.
+    """
+
+    def __init__(self, name: str = "assistant") -> None:
+        self.name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run `coroutine` on the assistant's loop; cancelling the caller cancels it there."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._started())
+        return await asyncio.wrap_future(future)
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=_serve, args=(loop,), name=self.name, daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the loop (turns still running are abandoned: start-up replays their texts)."""
+        with self._lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is None or thread is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if not thread.is_alive():
+            loop.close()
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+
+
+class AcksFirst:
+    """Acknowledgements before answers: background work waits for a lull in the webhooks.
+
+    An acknowledgement costs a millisecond and Twilio is waiting for it (after 15 s it
+    gives up and sends the text again); an answer costs a model's turn. While a burst of
+    texts is arriving, the turns wait until no webhook has been in progress for `settle`
+    seconds, but never longer than `patience`, so a steady stream cannot starve them.
+    """
+
+    def __init__(
+        self,
+        settle: float = 0.02,
+        patience: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settle, self.patience, self._monotonic = settle, patience, monotonic
+        self._in_progress = 0
+        self._last = -float("inf")
+
+    def started(self) -> None:
+        self._in_progress += 1
+
+    def finished(self) -> None:
+        self._in_progress -= 1
+        self._last = self._monotonic()
+
+    def quiet_for(self) -> float:
+        """Seconds since the last webhook ended; 0 while one is in progress."""
+        if self._in_progress:
+            return 0.0
+        return self._monotonic() - self._last
+
+    async def lull(self) -> None:
+        deadline = self._monotonic() + self.patience
+        while (quiet := self.quiet_for()) < self.settle:
+            left = deadline - self._monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(self.settle - quiet, left))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
@@ -33,6 +34,7 @@ class Database:
             raise DatabaseError(f"DATABASE_URL is not a database URL: {url!r}") from None
         self.engine = _create_engine(self.url, echo=echo)
         self._write_engine = self.engine.execution_options(pigeon_write=True)
+        self._writers = _sqlite_writers(self.url) if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,9 +51,12 @@ class Database:
         """A transaction that commits on success and rolls back on error.
 
         On SQLite it starts with BEGIN IMMEDIATE, so two writers queue on the lock
-        instead of failing when one upgrades from reading to writing.
+        instead of failing when one upgrades from reading to writing. Within a process
+        they queue on a lock of ours first: SQLite's busy handler sleeps between tries
+        (up to 100 ms), while a waiter here goes the moment the writer before it is done.
         """
         with (
+            self._writers or nullcontext(),
             Session(self._write_engine, future=True, expire_on_commit=False) as session,
             session.begin(),
         ):
@@ -74,6 +79,18 @@ class Database:
 def _reason(exc: SQLAlchemyError) -> str:
     original = getattr(exc, "orig", None) or exc
     return str(original).strip().splitlines()[0] if str(original).strip() else type(exc).__name__
+
+
+_WRITERS: dict[str, threading.RLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _sqlite_writers(url: URL) -> threading.RLock:
+    """One lock per SQLite file in this process, shared by every Database opened on it."""
+    name = url.database or ":memory:"
+    key = name if name == ":memory:" else str(Path(name).resolve())
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(key, threading.RLock())
 
 
 def _create_engine(url: URL, *, echo: bool) -> Engine:

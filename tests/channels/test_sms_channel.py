@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -54,17 +55,19 @@ class Assistant:
     """Stands in for Rasa's on_new_message: records each turn and replies through the channel."""
 
     def __init__(
-        self, *, delay: float = 0.0, fail_on: str | None = None, gate: asyncio.Event | None = None
+        self, *, delay: float = 0.0, fail_on: str | None = None, gate: threading.Event | None = None
     ) -> None:
         self.delay = delay
         self.fail_on = fail_on
         self.gate = gate  # when given, every turn waits until the test opens it
+        # Turns run on the channel's assistant thread, so the gate is a thread-safe one.
         self.turns: list[UserMessage] = []
 
     async def __call__(self, message: UserMessage) -> None:
         self.turns.append(message)
         if self.gate is not None:
-            await self.gate.wait()
+            while not self.gate.is_set():
+                await asyncio.sleep(0.005)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail_on is not None and self.fail_on in message.text:
@@ -188,7 +191,7 @@ def _receipt_bodies(db: Database) -> list[str]:
 async def test_the_text_is_stored_before_the_acknowledgement(
     db: Database, clock: FixedClock
 ) -> None:
-    gate = asyncio.Event()  # nothing after the acknowledgement may run yet
+    gate = threading.Event()  # nothing after the acknowledgement may run yet
     async with _served(_services(db, clock), Assistant(gate=gate)) as (url, channel):
         _assert_acknowledged(await _post(url, _form("hello")))
         assert _receipt_bodies(db) == ["hello"]  # on disk by the time Twilio heard back
@@ -389,7 +392,7 @@ async def test_one_senders_texts_are_answered_in_the_order_stored(
 async def test_a_senders_next_text_waits_for_the_turn_before_it(
     db: Database, clock: FixedClock
 ) -> None:
-    gate = asyncio.Event()
+    gate = threading.Event()
     assistant = Assistant(gate=gate)
     async with _served(_services(db, clock), assistant) as (url, channel):
         await _post(url, _form("first"))
@@ -409,7 +412,7 @@ async def test_a_senders_next_text_waits_for_the_turn_before_it(
 async def test_the_acknowledgement_does_not_wait_for_a_slow_turn(
     db: Database, clock: FixedClock
 ) -> None:
-    gate = asyncio.Event()
+    gate = threading.Event()
     assistant = Assistant(gate=gate)
     async with _served(_services(db, clock), assistant) as (url, channel):
         # The turn cannot finish until the gate opens, yet Twilio already has its answer.

@@ -1,3 +1,5 @@
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -87,6 +89,41 @@ def test_sqlite_runs_in_wal_mode(tmp_path) -> None:
         assert session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
     assert (tmp_path / "sub" / "dir").is_dir()
     db.dispose()
+
+
+def test_sqlite_writers_in_one_process_take_turns_without_sleeping(tmp_path) -> None:
+    """Writers queue on an in-process lock, not on SQLite's busy handler, which sleeps.
+
+    Two Database objects on one file (the channel's and the dispatcher's, say) share it.
+    """
+    first = Database(f"sqlite:///{tmp_path / 'pigeon.db'}")
+    second = Database(f"sqlite:///{tmp_path}/./pigeon.db")
+    with first.write() as session:
+        session.execute(text("CREATE TABLE hits (n INTEGER)"))
+    holding, waited = threading.Event(), []
+
+    def hold_the_lock() -> None:
+        with first.write() as session:
+            session.execute(text("INSERT INTO hits VALUES (1)"))
+            holding.set()
+            time.sleep(0.3)
+
+    def write_next() -> None:
+        holding.wait(5)
+        started = time.monotonic()
+        with second.write() as session:
+            session.execute(text("INSERT INTO hits VALUES (2)"))
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=hold_the_lock), threading.Thread(target=write_next)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    with second.read() as session:
+        assert session.scalars(text("SELECT n FROM hits ORDER BY rowid")).all() == [1, 2]
+    assert first._writers is second._writers
+    assert 0.2 <= waited[0] < 5  # it waited for the first writer, and then went on
 
 
 def test_unreachable_postgres_gives_a_one_line_error_without_password() -> None:
