@@ -1,14 +1,21 @@
-"""Shopify's REST JSON values (numeric ids, ISO 8601 times), read and written in one place."""
+"""Shopify's REST JSON values (ids, times, money, addresses), read and written in one place.
+
+The webhook parser and the payload builder share these, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.oms.base import Address, LineItem
+
 # Shopify writes REST times in the shop's own zone; the demo shop is on the East Coast.
 SHOP_ZONE = "America/New_York"
+COUNTRY_NAMES = {"US": "United States", "CA": "Canada"}
 
 _MAX_ID = 2**63 - 1  # Shopify's ids are signed 64-bit integers
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -86,3 +93,53 @@ def rest_id(value: str, what: str) -> int:
     if digits is None:
         raise ValueError(f"{what} {value!r} is not a numeric Shopify id")
     return int(digits)
+
+
+def rest_address(address: Address | None, phone: str | None) -> dict | None:
+    """A REST address; we keep province and country as codes, so those double as names."""
+    if address is None:
+        return None
+    first, _, last = (address.name or "").partition(" ")
+    return {
+        "first_name": first or None,
+        "last_name": last or None,
+        "name": address.name,
+        "address1": address.address1,
+        "city": address.city,
+        "province": address.province_code,
+        "province_code": address.province_code,
+        "zip": address.zip,
+        "country": COUNTRY_NAMES.get(address.country_code or "", address.country_code),
+        "country_code": address.country_code,
+        "phone": phone,
+        **dict.fromkeys(("company", "address2", "latitude", "longitude")),
+    }
+
+
+def rest_line_item(item: LineItem, quantity: int, status: str | None, currency: str) -> dict:
+    """A REST line item with the fields the webhooks carry."""
+    line_id = rest_id(item.id, "line item id")
+    price = rest_money(item.unit_price)
+    money = {"amount": price, "currency_code": currency}
+    return {
+        "id": line_id,
+        "admin_graphql_api_id": f"gid://shopify/LineItem/{line_id}",
+        "title": item.title,
+        "variant_title": item.variant_title,
+        "name": f"{item.title} - {item.variant_title}" if item.variant_title else item.title,
+        "sku": item.sku,
+        "quantity": quantity,
+        "price": price,
+        "price_set": {"shop_money": money, "presentment_money": money},
+        "total_discount": "0.00",
+        "fulfillment_service": "manual",
+        "fulfillment_status": status,
+        **dict.fromkeys(("requires_shipping", "taxable", "product_exists"), True),
+        "gift_card": False,
+        **{key: [] for key in ("properties", "tax_lines", "discount_allocations", "duties")},
+    }
+
+
+def rest_money(amount: Decimal) -> str:
+    """Shopify writes money as a string with two decimals ("68.00")."""
+    return f"{amount.quantize(Decimal('0.01'))}"
