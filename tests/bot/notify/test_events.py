@@ -475,6 +475,10 @@ MALFORMED = [
         "sms_marketing_consent",
     ),
     ("orders/fulfilled", replaced("orders/fulfilled", -5, "id"), "payload.id"),
+    ("orders/fulfilled", replaced("orders/fulfilled", 0, "id"), "payload.id"),
+    ("orders/fulfilled", replaced("orders/fulfilled", 2**63, "id"), "payload.id"),
+    ("orders/fulfilled", replaced("orders/fulfilled", "1e5", "id"), "payload.id"),
+    ("orders/fulfilled", replaced("orders/fulfilled", "gid://shopify/Order/", "id"), "payload.id"),
     ("orders/fulfilled", replaced("orders/fulfilled", {"0": {}}, "fulfillments"), "fulfillments"),
     ("orders/fulfilled", without("orders/fulfilled", "fulfillments"), "fulfillments"),
     (
