@@ -21,6 +21,7 @@ from bot.support.wording import join
 LOCKED = "locked"  # three wrong answers within the hour: a person takes over
 PROVEN = ("phone", "ok")  # the number is on the order / the customer gave its email or ZIP
 ORDER_SLOTS = ["order_number", "verification"]
+CHATTER = frozenset({"affirm", "thanks", "greet"})  # "ok", "thanks": still on the same topic
 
 
 def number_of(order: Order) -> str:
@@ -38,6 +39,27 @@ def mentioned(tracker: Tracker, entity_name: str) -> str | None:
 def mentioned_order(tracker: Tracker) -> str | None:
     """The order number in the customer's latest message, if they gave one."""
     return order_number_in(mentioned(tracker, "order_number"))
+
+
+def replying_to_alert(tracker: Tracker) -> str | None:
+    """The order of the shipping alert the customer is replying to, if they are.
+
+    Only "ok" or "thanks" may come between the alert and the question.
+    """
+    order = tracker.get_slot("alerted_order")
+    if not order:
+        return None
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_shipment_update":
+            return str(order)
+        if event.get("event") != "user":
+            continue
+        users += 1
+        intent = event.get("parse_data", {}).get("intent", {}).get("name")
+        if users > 1 and intent not in CHATTER:
+            return None
+    return None
 
 
 class OrderForm(UsesServices, FormValidationAction, ABC):
@@ -79,6 +101,9 @@ class OrderForm(UsesServices, FormValidationAction, ABC):
         return {"order_number": number, "verification": None}
 
     def _likely_order(self, tracker: Tracker) -> str | None:
+        alerted = replying_to_alert(tracker)
+        if alerted:  # "when will it get here?" right after a shipping alert
+            return alerted
         oms = self.services.oms
         phone = sender_phone(tracker)
         chosen, _ = self.choose(oms.orders_for_phone(phone)) if phone else (None, 0)

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import sender_phone, zone_of
 from actions.handoff import hand_off
 from actions.requests import AnswerRequest
+from bot.notify.offers import should_offer
 from bot.oms.base import Order
 from bot.support.orders import is_open, status_reply
 from bot.support.problems import LABELS, needs_person, problem_kind, tracking_reply
@@ -27,7 +28,14 @@ class ActionOrderStatus(AnswerRequest):
         others = sum(1 for o in orders if is_open(o) and o.id != order.id)
         now = self.services.clock.now()
         dispatcher.utter_message(text=status_reply(order, others, now, zone_of(tracker)))
+        if phone and await self.call(self._may_offer, phone, order):
+            offer = reply("shipping_offer", order=order.name)
+            dispatcher.utter_message(text=offer, consent_offer=order.id)
         return []
+
+    def _may_offer(self, phone: str, order: Order) -> bool:
+        with self.services.db.read() as session:
+            return should_offer(session, phone, order)
 
 
 class ActionDeliveryProblem(AnswerRequest):

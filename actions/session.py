@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PigeonAction, sender_phone
 
-CARRIED = ("order_number", "verified_order", "customer_name")
+CARRIED = ("order_number", "verified_order", "customer_name", "alerted_order")
 
 
 class ActionSessionStart(PigeonAction):

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot import launch, logs
 from bot.config import VARIABLES, Settings, SettingsError, markdown_table
 from bot.errors import PigeonError
+from bot.oms.base import SHIPMENT_STATUSES
 from bot.store import Database
 
 log = logging.getLogger("bot")
@@ -61,7 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
     command("shell", cmd_shell, "chat with the assistant in the terminal (rasa shell + actions)")
     p = command("exec", cmd_exec, "run a command (e.g. rasa test) with the stack's environment")
     p.add_argument("argv", nargs=argparse.REMAINDER, help="the command, after --")
+    command(
+        "validate", cmd_validate, "rasa data validate --fail-on-warnings (EXTERNAL_ intents aside)"
+    )
     command("eval", cmd_eval, "evaluate NLU on the held-out set; report in reports/nlu/")
+    p = command(
+        "simulate-shipment",
+        cmd_simulate_shipment,
+        "play Shopify: a carrier scan on a demo order, sent to the desk as a signed webhook",
+    )
+    p.add_argument("order", help="demo order number, e.g. 1001")
+    p.add_argument("status", choices=SHIPMENT_STATUSES, help="the carrier's news")
+    p.add_argument("--message", help="the carrier's words, e.g. 'No access to the building'")
+    p.add_argument("--location", help="where the scan happened, e.g. 'Seattle, WA'")
+    p.add_argument("--desk-url", help="the desk's base URL (default http://localhost:DESK_PORT)")
     p = command("config", cmd_config, "show the effective settings (secrets hidden)")
     p.add_argument("--markdown", action="store_true", help="print the README's settings table")
     p = command("new-migration", cmd_new_migration, "autogenerate a migration from the models")
@@ -134,6 +148,14 @@ def cmd_exec(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.validation import validate
+
+    os.chdir(launch.ROOT)
+    validate()
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot import evaluation
 
@@ -158,6 +180,27 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     (out / "summary.md").write_text(summary)
     print(summary)
     return 0
+
+
+def cmd_simulate_shipment(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import SystemClock
+    from bot.notify.simulate import simulate_shipment
+
+    settings = Settings.from_env(launch.process_env(settings, os.environ))  # generated secret
+    sent = simulate_shipment(
+        settings,
+        args.order,
+        args.status,
+        SystemClock(),
+        message=args.message,
+        location=args.location,
+        desk_url=args.desk_url,
+    )
+    print(
+        f"{args.status} recorded on {sent.order_name} (fulfillment {sent.fulfillment_id}); "
+        f"webhook {sent.webhook_id} -> desk answered {sent.status_code}"
+    )
+    return 0 if sent.status_code == 200 else 1
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:

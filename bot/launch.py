@@ -24,7 +24,13 @@ MODEL_NAME = "pigeon"
 DEMO_DATA = ROOT / "data" / "demo"
 SECRETS_FILE = "secrets.json"
 # The simulator signs its webhooks with TWILIO_AUTH_TOKEN; with real Twilio it is Twilio's.
-GENERATED_SECRETS = (config.RASA_TOKEN, config.DESK_API_TOKEN, config.TWILIO_AUTH_TOKEN)
+# `simulate-shipment` signs with SHOPIFY_WEBHOOK_SECRET; with a real shop it is Shopify's.
+GENERATED_SECRETS = (
+    config.RASA_TOKEN,
+    config.DESK_API_TOKEN,
+    config.TWILIO_AUTH_TOKEN,
+    config.SHOPIFY_WEBHOOK_SECRET,
+)
 
 
 def load_or_create_secrets(data_dir: Path) -> dict[str, str]:
@@ -67,6 +73,8 @@ def process_env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str
     }
     if settings.twilio_enabled:  # never sign with a generated token when Twilio is real
         defaults.pop(config.TWILIO_AUTH_TOKEN)
+    if settings.shopify_enabled:  # nor accept webhooks a generated secret signed
+        defaults.pop(config.SHOPIFY_WEBHOOK_SECRET)
     for name, value in defaults.items():
         if not env.get(name):
             env[name] = value

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.notify.deliver import queue_alert
 from bot.phone import mask
 from bot.services import Services, build_services
 from bot.sms.inbound import (
@@ -52,8 +53,25 @@ class SmsOutput(OutputChannel):
         return "sms"
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        services = self.services
+        notification = kwargs.get("notification_id")
+        if notification:  # a shipping alert: queued once, however often it was triggered
+            hint = bool(kwargs.get("opt_out_hint"))
+            await asyncio.to_thread(
+                queue_alert,
+                services.db,
+                int(notification),
+                recipient_id,
+                text,
+                services.clock,
+                hint=hint,
+            )
+            return
         purpose = kwargs.get("purpose") or "reply"
-        await asyncio.to_thread(enqueue_for_phone, self.services, recipient_id, text, purpose)
+        offer = kwargs.get("consent_offer")  # "updates for #1003? Reply YES": YES opts in
+        await asyncio.to_thread(
+            enqueue_for_phone, services, recipient_id, text, purpose, consent_offer=offer
+        )
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await asyncio.to_thread(

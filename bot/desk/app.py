@@ -9,7 +9,9 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.desk import simulator, twilio_webhooks
+from bot.desk import shopify_webhooks, simulator, twilio_webhooks
+from bot.notify.assistant import Assistant, RasaAssistant
+from bot.notify.worker import Notifier
 from bot.services import Services
 from bot.sms.dispatcher import Dispatcher
 from bot.sms.gateway import SmsGateway
@@ -26,7 +28,9 @@ def create_app(
     name: str = "pigeon_desk",
     *,
     gateway: SmsGateway | None = None,
+    assistant: Assistant | None = None,
     dispatch: bool = True,
+    notify: bool = True,
 ) -> Sanic:
     """A desk app bound to `services`; nothing global, so tests can make several."""
     app = Sanic(name)
@@ -34,10 +38,16 @@ def create_app(
     app.ctx.services = services
     app.add_route(healthz, "/healthz", methods=["GET"])
     twilio_webhooks.register(app, STATUS_PATH)
+    shopify_webhooks.register(app)
     if not services.settings.twilio_enabled:
         simulator.register(app)
     if dispatch:
         _run_dispatcher(app, services, gateway or default_gateway(services))
+    if notify:
+        settings = services.settings
+        _run_notifier(
+            app, services, assistant or RasaAssistant(settings.rasa_url, settings.rasa_token)
+        )
     return app
 
 
@@ -71,6 +81,24 @@ def _run_dispatcher(app: Sanic, services: Services, gateway: SmsGateway) -> None
         app.ctx.stop.set()
         await app.ctx.dispatch_task
         await gateway.close()
+
+    app.register_listener(start, "after_server_start")
+    app.register_listener(stop, "before_server_stop")
+
+
+def _run_notifier(app: Sanic, services: Services, assistant: Assistant) -> None:
+    notifier = Notifier(services, assistant)
+    app.ctx.notifier = notifier
+
+    async def start(app: Sanic, loop) -> None:
+        app.ctx.notify_stop = asyncio.Event()
+        app.ctx.notify_task = asyncio.ensure_future(notifier.run(app.ctx.notify_stop))
+
+    async def stop(app: Sanic, loop) -> None:
+        app.ctx.notify_stop.set()
+        await app.ctx.notify_task
+        await assistant.close()
+        app.ctx.shopify_writer.close()
 
     app.register_listener(start, "after_server_start")
     app.register_listener(stop, "before_server_stop")

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.config import Settings
 from bot.consent import ConsentState, consent_state, record_opt_in, record_opt_out
+from bot.notify.offers import latest_offer
 from bot.outbox import cancel_queued, enqueue
 from bot.sms.keywords import Keyword, KeywordKind
 from bot.store.models import Conversation, Customer
@@ -64,7 +65,12 @@ def handle_keyword(
         if keyword.conditional and state is not ConsentState.OPTED_OUT and not asked:
             return False
         text = start_text(settings)
-        record_opt_in(session, phone, "keyword", disclosure=text, detail=keyword.word, clock=clock)
+        offer = latest_offer(session, phone) if asked and state is ConsentState.UNKNOWN else None
+        disclosure = f"{offer.text} / {text}" if offer else text
+        detail = (
+            f"{keyword.word} to the offer for order {offer.order_id}" if offer else keyword.word
+        )
+        record_opt_in(session, phone, "keyword", disclosure=disclosure, detail=detail, clock=clock)
         customer.opt_in_requested_at = None
         enqueue(session, conversation, text, "compliance", to_phone=phone, clock=clock)
         return True

@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.expression import false
 
 from bot.store.types import UTCDateTime
 
@@ -40,6 +41,9 @@ CONSENT_ACTIONS = ("opt_in", "opt_out")
 CONSENT_SOURCES = ("checkout", "keyword", "customer_request", "agent", "carrier", "import")
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "cancelled", "unknown")
 NOTIFICATION_KINDS = ("shipped", "out_for_delivery", "delivered", "exception")
+# queued: may go at due_at; sending: handed to the assistant; sent: in the outbox;
+# suppressed: never sent (no consent, no number); superseded: later news came first.
+NOTIFICATION_STATUSES = ("queued", "sending", "sent", "suppressed", "superseded", "expired")
 
 
 def utcnow() -> datetime:
@@ -189,6 +193,9 @@ class WebhookReceipt(Base):
     payload = Column(Text)
     status = Column(String(16), nullable=False, default="received")  # processed, ignored, failed
     error = Column(Text)
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    retry_at = Column(UTCDateTime)  # not before: a lease while processing, or a retry's time
+    outcome = Column(Text)  # what processing did, in words (for the inbox and operators)
     received_at = Column(UTCDateTime, nullable=False, default=utcnow)
     processed_at = Column(UTCDateTime)
 
@@ -199,19 +206,57 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("fulfillment_id", "kind", name="uq_notifications_fulfillment_id_kind"),
+        Index("ix_notifications_status_due", "status", "due_at"),
     )
 
     id = Column(Integer, primary_key=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    phone = Column(String(20))  # E.164, the number on the order
     order_id = Column(String(64), nullable=False)
+    order_name = Column(String(64))
     fulfillment_id = Column(String(64), nullable=False)
     kind = Column(String(32), nullable=False)  # NOTIFICATION_KINDS
     event_at = Column(UTCDateTime, nullable=False)
-    status = Column(String(16), nullable=False)  # queued, deferred, sent, suppressed, superseded
-    reason = Column(Text)
+    status = Column(String(16), nullable=False)  # NOTIFICATION_STATUSES
+    reason = Column(Text)  # why it was deferred, suppressed or superseded
+    details = Column(JSON)  # what the text says: status, carrier, tracking link, ETA, place
+    due_at = Column(UTCDateTime)  # when it may go (quiet hours, retries)
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    claimed_at = Column(UTCDateTime)
+    last_error = Column(Text)
     message_id = Column(Integer, ForeignKey("messages.id"))
+    # The text ended with "Reply STOP to opt out" (the first to a number, then monthly).
+    opt_out_hint = Column(Boolean, nullable=False, default=False, server_default=false())
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class Shipment(Base):
+    """The latest news known of one fulfillment: later events never move it back."""
+
+    __tablename__ = "shipments"
+
+    fulfillment_id = Column(String(64), primary_key=True)
+    order_id = Column(String(64), nullable=False, index=True)
+    status = Column(String(32))  # one of bot.oms.base.SHIPMENT_STATUSES, or None (no scan yet)
+    stage = Column(Integer, nullable=False)  # bot.notify.policy.stage(status)
+    event_at = Column(UTCDateTime, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class ConsentOffer(Base):
+    """'Want shipping updates by text? Reply YES': asked at most once per number and order."""
+
+    __tablename__ = "consent_offers"
+    __table_args__ = (
+        UniqueConstraint("phone", "order_id", name="uq_consent_offers_phone_order_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    phone = Column(String(20), nullable=False)
+    order_id = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)  # the disclosure the customer was sent
+    asked_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class VerificationAttempt(Base):

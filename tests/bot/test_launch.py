@@ -12,9 +12,14 @@ def test_secrets_are_generated_once_per_data_dir(tmp_path: Path) -> None:
     first = load_or_create_secrets(tmp_path)
     second = load_or_create_secrets(tmp_path)
     assert first == second
-    assert set(first) == {"RASA_TOKEN", "DESK_API_TOKEN", "TWILIO_AUTH_TOKEN"}
+    assert set(first) == {
+        "RASA_TOKEN",
+        "DESK_API_TOKEN",
+        "TWILIO_AUTH_TOKEN",
+        "SHOPIFY_WEBHOOK_SECRET",
+    }
     assert all(len(value) >= 32 for value in first.values())
-    assert len(set(first.values())) == 3
+    assert len(set(first.values())) == 4
     mode = stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode)
     assert mode == 0o600
 
