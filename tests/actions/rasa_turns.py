@@ -27,11 +27,11 @@ from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Action
 from rasa_sdk.executor import ActionExecutor
 
-from actions import address, asks, cancel, forms, handoff, orders, products, returns
+from actions import address, asks, cancel, forms, handoff, orders, products, returns, shipments
 from bot.services import Services
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = (address, asks, cancel, forms, handoff, orders, products, returns)
+MODULES = (address, asks, cancel, forms, handoff, orders, products, returns, shipments)
 
 
 class InProcessEndpoint(EndpointConfig):
