@@ -25,6 +25,8 @@ ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "stack-test-auth-token"
 STORE_NUMBER = "+15005550006"
 AVA = "+12065550101"
+CHLOE = "+12125550103"
+SHOPIFY_SECRET = "stack-test-shopify-secret"
 
 
 @pytest.fixture
@@ -41,6 +43,8 @@ async def twilio_stack(tmp_path: Path) -> AsyncIterator[dict]:
             TWILIO_FROM_NUMBER=STORE_NUMBER,
             TWILIO_API_URL=fake.url,
             TWILIO_MPS="20",
+            SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET,
+            QUIET_HOURS="off",  # the test runs at any hour; tests/bot/notify cover the window
         )
         log = (tmp_path / "stack.log").open("w")
         process = subprocess.Popen(
@@ -52,7 +56,13 @@ async def twilio_stack(tmp_path: Path) -> AsyncIterator[dict]:
             start_new_session=True,
         )
         try:
-            yield {"fake": fake, "ports": ports, "process": process, "log": tmp_path / "stack.log"}
+            yield {
+                "fake": fake,
+                "ports": ports,
+                "process": process,
+                "log": tmp_path / "stack.log",
+                "env": env,
+            }
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGINT)
@@ -122,3 +132,61 @@ async def test_a_text_to_the_twilio_webhook_is_answered_through_twilios_api(
     assert (await signed_form_post(webhook, later, AUTH_TOKEN)).status == 200
     await asyncio.sleep(5)
     assert len([m for m in fake.messages if m.to == AVA]) == 2
+
+
+def _simulate(stack: dict, order: str, status: str) -> str:
+    """`python -m bot simulate-shipment`, as a store owner demoing Pigeon runs it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate-shipment", order, status],
+        cwd=ROOT,
+        env=stack["env"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.mark.slow
+async def test_a_signed_shopify_webhook_becomes_one_text_the_customer_can_reply_to(
+    twilio_stack: dict,
+) -> None:
+    await _healthy(twilio_stack)
+    fake: FakeTwilio = twilio_stack["fake"]
+    webhook = f"http://127.0.0.1:{twilio_stack['ports']['RASA_PORT']}/webhooks/sms/webhook"
+
+    # Ava consented at checkout: the desk gets Shopify's signed webhook, the assistant texts.
+    assert "desk answered 200" in _simulate(twilio_stack, "1001", "out_for_delivery")
+    (alert,) = await _texts_to(fake, AVA, 1)
+    assert alert.body.startswith("Pigeon Supply Co.: your order #1001 is out for delivery")
+    assert alert.body.endswith("Reply STOP to opt out.")
+    assert alert.from_ == STORE_NUMBER
+
+    # The same news again (Shopify retries, other topics): no second text.
+    _simulate(twilio_stack, "1001", "out_for_delivery")
+
+    # Her reply is about the order the alert named, without being asked which.
+    question = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, "ok when will it get here?")
+    assert (await signed_form_post(webhook, question, AUTH_TOKEN)).status == 200
+    _, answer = await _texts_to(fake, AVA, 2)
+    assert answer.body.startswith("Order #1001 is out for delivery with UPS today.")
+
+    # Chloe never consented: her order ships without a text, until she accepts the offer.
+    _simulate(twilio_stack, "1003", "in_transit")
+    status = inbound_sms(ACCOUNT_SID, CHLOE, STORE_NUMBER, "where is my order")
+    assert (await signed_form_post(webhook, status, AUTH_TOKEN)).status == 200
+    reply, offer = await _texts_to(fake, CHLOE, 2)
+    assert "#1003" in reply.body
+    assert offer.body.startswith("Want shipping updates for order #1003 by text? Reply YES.")
+    yes = inbound_sms(ACCOUNT_SID, CHLOE, STORE_NUMBER, "YES")
+    assert (await signed_form_post(webhook, yes, AUTH_TOKEN)).status == 200
+    confirmed = (await _texts_to(fake, CHLOE, 3))[2]
+    assert "subscribed" in confirmed.body.lower()
+    _simulate(twilio_stack, "1003", "out_for_delivery")
+    chloe_alert = (await _texts_to(fake, CHLOE, 4))[3]
+    assert "#1003 is out for delivery" in chloe_alert.body
+
+    await asyncio.sleep(3)
+    assert len([m for m in fake.messages if m.to == AVA]) == 2
+    assert len([m for m in fake.messages if m.to == CHLOE]) == 4

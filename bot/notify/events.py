@@ -19,7 +19,9 @@ ORDER_TOPICS = frozenset(
 )
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
 EVENT_TOPIC = "fulfillment_events/create"
-HANDLED_TOPICS: frozenset[str] = ORDER_TOPICS | FULFILLMENT_TOPICS | {EVENT_TOPIC}
+# Since API 2025-01 order webhooks may omit the customer's consent; this topic carries it.
+CONSENT_TOPIC = "customers/marketing_consent_update"
+HANDLED_TOPICS: frozenset[str] = ORDER_TOPICS | FULFILLMENT_TOPICS | {EVENT_TOPIC, CONSENT_TOPIC}
 
 # A fulfillment in one of these states will never move a parcel, so it carries no shipment news.
 DEAD_FULFILLMENT_STATUSES = frozenset({"cancelled", "error", "failure"})
@@ -86,6 +88,13 @@ def _order_consent_only(topic: str, order: dict) -> ShopifyEvent:
     order_id = _required_id(order, "id", "payload")
     consents, revocations = _consent(order)
     return ShopifyEvent(topic, order_id, (), None, consents, revocations)
+
+
+def _customer_consent(topic: str, customer: dict) -> ShopifyEvent:
+    """customers/marketing_consent_update: a customer's SMS consent changed in Shopify."""
+    _required_id(customer, "id", "payload")
+    consents, revocations = _consent({"customer": customer})
+    return ShopifyEvent(topic, None, (), None, consents, revocations)
 
 
 def _order_cancelled(topic: str, order: dict) -> ShopifyEvent:
@@ -245,6 +254,7 @@ def _location(event: dict) -> str | None:
 
 
 _PARSERS: dict[str, Callable[[str, dict], ShopifyEvent]] = {
+    CONSENT_TOPIC: _customer_consent,
     "orders/create": _order_consent_only,
     "orders/updated": _order_consent_only,
     "orders/cancelled": _order_cancelled,
