@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--message", help="the carrier's words, e.g. 'No access to the building'")
     p.add_argument("--location", help="where the scan happened, e.g. 'Seattle, WA'")
     p.add_argument("--desk-url", help="the desk's base URL (default http://localhost:DESK_PORT)")
+    p = command(
+        "record-consent",
+        cmd_record_consent,
+        "record shipping-text consent a customer gave an agent on another channel",
+    )
+    p.add_argument("phone", help="the customer's number, e.g. +12125550103")
+    p.add_argument("--agent", required=True, help="who is recording it (email)")
+    p.add_argument("--evidence", required=True, help="where and how consent was given, verbatim")
     p = command("config", cmd_config, "show the effective settings (secrets hidden)")
     p.add_argument("--markdown", action="store_true", help="print the README's settings table")
     p = command("new-migration", cmd_new_migration, "autogenerate a migration from the models")
@@ -201,6 +209,22 @@ def cmd_simulate_shipment(args: argparse.Namespace, settings: Settings) -> int:
         f"webhook {sent.webhook_id} -> desk answered {sent.status_code}"
     )
     return 0 if sent.status_code == 200 else 1
+
+
+def cmd_record_consent(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.consent import record_agent_consent
+    from bot.inbox import customer_for_phone
+    from bot.phone import mask, normalize
+
+    phone = normalize(args.phone)
+    if phone is None:
+        raise SettingsError(f"{args.phone!r} is not a phone number")
+    db = Database(settings.database_url)
+    with db.write() as session:
+        customer_for_phone(session, phone)
+        record_agent_consent(session, phone, args.agent, args.evidence)
+    log.info("consent recorded for %s by %s", mask(phone), args.agent)
+    return 0
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:

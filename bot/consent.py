@@ -8,10 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
+from bot.errors import PigeonError
+from bot.phone import mask
 from bot.store.models import ConsentEvent, Customer
 
 OPT_IN = "opt_in"
 OPT_OUT = "opt_out"
+
+
+class ConsentRefused(PigeonError):
+    """Consent cannot be recorded this way; the message says why."""
 
 
 class ConsentState(str, Enum):
@@ -92,3 +98,31 @@ def _record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_agent_consent(
+    session: Session,
+    phone: str,
+    agent: str,
+    evidence: str,
+    *,
+    clock: Clock | None = None,
+) -> ConsentEvent:
+    """Consent the customer gave an agent on another channel (email, chat, a call).
+
+    The agent's words about where and how it was given are the evidence. A number that
+    opted out must opt back in itself by texting START: the carrier blocks texts to it
+    until then (Twilio error 21610), whatever the ledger says.
+    """
+    if consent_state(session, phone) is ConsentState.OPTED_OUT:
+        raise ConsentRefused(f"{mask(phone)} opted out: the customer must text START to opt in")
+    if not evidence.strip():
+        raise ConsentRefused("say where and how the customer gave consent")
+    return record_opt_in(
+        session,
+        phone,
+        "agent",
+        disclosure=evidence.strip()[:2000],
+        detail=f"recorded by {agent}",
+        clock=clock,
+    )

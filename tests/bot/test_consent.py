@@ -1,9 +1,13 @@
+import pytest
+
 from bot.clock import FixedClock
 from bot.consent import (
+    ConsentRefused,
     ConsentState,
     consent_state,
     history,
     is_opted_out,
+    record_agent_consent,
     record_opt_in,
     record_opt_out,
 )
@@ -56,3 +60,26 @@ def test_consent_belongs_to_the_number(db: Database) -> None:
     with db.read() as session:
         assert is_opted_out(session, PHONE)
         assert not is_opted_out(session, "+13055550102")
+
+
+def test_an_agent_records_consent_given_by_email_with_the_evidence(
+    db: Database, clock: FixedClock
+) -> None:
+    said = "Email of Jun 14 from chloe@example.com: 'yes please text me shipping updates'"
+    with db.write() as session:
+        record_agent_consent(session, PHONE, "sam@store.example", said, clock=clock)
+        (entry,) = history(session, PHONE)
+    assert (entry.action, entry.source, entry.disclosure) == ("opt_in", "agent", said)
+    assert entry.detail == "recorded by sam@store.example"
+
+
+def test_an_agent_cannot_undo_a_stop_nor_record_consent_without_evidence(
+    db: Database, clock: FixedClock
+) -> None:
+    with db.write() as session:
+        with pytest.raises(ConsentRefused, match="say where and how"):
+            record_agent_consent(session, PHONE, "sam@store.example", "  ")
+        record_opt_out(session, PHONE, "keyword", detail="STOP", clock=clock)
+        with pytest.raises(ConsentRefused, match="must text START"):
+            record_agent_consent(session, PHONE, "sam@store.example", "said yes on the phone")
+        assert consent_state(session, PHONE) is ConsentState.OPTED_OUT

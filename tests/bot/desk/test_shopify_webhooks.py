@@ -20,12 +20,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.consent import record_opt_out
 from bot.desk.app import create_app
 from bot.desk.shopify_webhooks import PATH
 from bot.notify.assistant import RasaAssistant
 from bot.notify.payloads import fulfillment_event_payload, order_payload, webhook_headers
+from bot.notify.simulate import SimulationError, simulate_shipment
 from bot.oms.demo import DemoStore
 from bot.oms.demo_events import record_scan
 from bot.oms.demo_seed import seed
@@ -295,3 +296,54 @@ async def test_at_night_the_alert_waits_for_the_morning(desk: Desk) -> None:
     desk.clock.advance(timedelta(minutes=31))
     (item,) = await eventually(lambda: outbox(desk.db))
     assert "was delivered yesterday" in item.body
+
+
+# --- python -m bot simulate-shipment ---------------------------------------------------------
+
+
+async def test_simulate_shipment_records_the_scan_and_sends_the_signed_webhook(
+    desk: Desk, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=str(desk.db.url.render_as_string(hide_password=False)),
+        shopify_webhook_secret=SECRET,
+    )
+    sent = await asyncio.to_thread(
+        simulate_shipment,
+        settings,
+        "1003",  # Chloe's order has not shipped: the simulation ships it first
+        "out_for_delivery",
+        desk.clock,
+        location="New York, NY",
+        desk_url=desk.url,
+    )
+    assert (sent.order_name, sent.status_code) == ("#1003", 200)
+    order = desk.store.order_by_number(1003)
+    (package,) = order.fulfillments
+    assert (package.id, package.status, package.carrier) == (
+        sent.fulfillment_id,
+        "out_for_delivery",
+        "UPS",
+    )
+    assert package.events[-1].location == "New York, NY"
+    (note,) = await eventually(lambda: notes(desk.db))
+    assert (note.fulfillment_id, note.kind, note.status) == (
+        sent.fulfillment_id,
+        "out_for_delivery",
+        "suppressed",  # Chloe never consented
+    )
+
+
+def test_simulate_shipment_refuses_a_real_shop_and_an_unknown_order(db: Database, clock) -> None:
+    shop = Settings(
+        shopify_shop="demo.myshopify.com",
+        shopify_access_token="shpat_x",
+        shopify_webhook_secret=SECRET,
+    )
+    with pytest.raises(SettingsError, match="plays Shopify for the demo store"):
+        simulate_shipment(shop, "1001", "delivered", clock)
+    seed(db, ROOT / "data" / "demo", clock=clock)
+    url = db.url.render_as_string(hide_password=False)
+    demo = Settings(database_url=url, shopify_webhook_secret=SECRET)
+    with pytest.raises(SimulationError, match="no order 4242"):
+        simulate_shipment(demo, "4242", "delivered", clock)
