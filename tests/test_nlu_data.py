@@ -39,7 +39,9 @@ def test_every_intent_has_enough_examples(training) -> None:
 
 def test_training_and_held_out_cover_every_domain_intent(training, held_out) -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
-    intents = set(domain["intents"])
+    # EXTERNAL_ intents are triggered by the desk (trigger_intent), never said by customers.
+    intents = {i for i in domain["intents"] if not i.startswith("EXTERNAL_")}
+    assert intents, "domain.yml lists no customer intents"
     assert {m.get("intent") for m in training.intent_examples} == intents
     assert {m.get("intent") for m in held_out.intent_examples} == intents
 
