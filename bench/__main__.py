@@ -28,7 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "reports" / "bench.md"
 LOGS = ROOT / "results" / "bench"
 # name -> module with `async def run(logs: Path) -> Section`; the order they run in.
-BENCHMARKS = {"burst": "bench.channels", "pacing": "bench.pacing", "nlu": "bench.nlu"}
+BENCHMARKS = {
+    "burst": "bench.channels",
+    "pacing": "bench.pacing",
+    "shopify": "bench.shopify",
+    "nlu": "bench.nlu",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

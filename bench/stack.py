@@ -160,20 +160,62 @@ class DeskServer(Server):
 
     def environment(self) -> dict[str, str]:
         env = super().environment()
-        s = self.settings
-        env.update(
-            {
-                config.DESK_PORT: str(self.port),
-                config.PIGEON_LOG_LEVEL: s.log_level,
-                config.QUIET_HOURS: "off",
-                config.TWILIO_ACCOUNT_SID: s.twilio_account_sid or "",
-                config.TWILIO_AUTH_TOKEN: s.twilio_auth_token or "",
-                config.TWILIO_FROM_NUMBER: s.twilio_from_number or "",
-                config.TWILIO_API_URL: s.twilio_api_url,
-                config.TWILIO_MPS: f"{s.twilio_mps:g}",
-            }
-        )
+        env.update(pigeon_env(self.settings))
+        env[config.DESK_PORT] = str(self.port)
         return env
+
+
+class RasaServer(Server):
+    """`rasa run --enable-api`, as the Procfile starts it, with the model bench trained.
+
+    Its SMS output channel queues what the assistant says (shipping alerts included) in
+    `settings`' database, for the desk's dispatcher; `settings.action_port` is its actions.
+    """
+
+    kind = "Rasa server"
+    health_path = "/"
+
+    def argv(self) -> list[str]:
+        token = self.environment()[config.RASA_TOKEN]
+        return [
+            "rasa",
+            "run",
+            "--enable-api",
+            "--auth-token",
+            token,
+            "--port",
+            str(self.port),
+            "--model",
+            str(model_path()),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        env = super().environment()
+        env.update(pigeon_env(self.settings))
+        env[config.RASA_PORT] = str(self.port)
+        return env
+
+
+def pigeon_env(s: Settings) -> dict[str, str]:
+    """What the desk and Rasa read besides the defaults: Twilio (the fake), no quiet hours."""
+    env = {
+        config.PIGEON_LOG_LEVEL: s.log_level,
+        config.QUIET_HOURS: "off",
+        config.TWILIO_ACCOUNT_SID: s.twilio_account_sid or "",
+        config.TWILIO_AUTH_TOKEN: s.twilio_auth_token or "",
+        config.TWILIO_FROM_NUMBER: s.twilio_from_number or "",
+        config.TWILIO_API_URL: s.twilio_api_url,
+        config.TWILIO_MPS: f"{s.twilio_mps:g}",
+    }
+    if s.rasa_url:
+        env[config.RASA_URL] = s.rasa_url
+    if s.shopify_webhook_secret:
+        env[config.SHOPIFY_WEBHOOK_SECRET] = s.shopify_webhook_secret
+    return env
 
 
 def rasa_app(channels: Sequence[object], action_url: str) -> Sanic:
