@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from bot.errors import PigeonError
 
@@ -115,7 +116,17 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the directory for {path}: {exc.strerror}") from None
-    engine = create_engine(url, future=True, echo=echo, connect_args={"timeout": 30})
+    # Keep connections open (SQLAlchemy 2.0's default; 1.4 opens one per session): closing
+    # the last connection to a WAL database checkpoints it, a disk write every transaction.
+    # A pooled connection is used by one thread at a time, so it may move between threads.
+    pooled = {"poolclass": QueuePool} if url.database and url.database != ":memory:" else {}
+    engine = create_engine(
+        url,
+        future=True,
+        echo=echo,
+        connect_args={"timeout": 30, "check_same_thread": False},
+        **pooled,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
