@@ -87,7 +87,7 @@ def _run_dispatcher(app: Sanic, services: Services, gateway: SmsGateway) -> None
 
 
 def _run_notifier(app: Sanic, services: Services, assistant: Assistant) -> None:
-    notifier = Notifier(services, assistant)
+    notifier = Notifier(services, assistant, lull=app.ctx.shopify_acks.lull)
     app.ctx.notifier = notifier
 
     async def start(app: Sanic, loop) -> None:

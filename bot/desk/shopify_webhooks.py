@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse
 from bot.notify.payloads import sign
 from bot.notify.receipts import Webhook, insert_webhooks
 from bot.services import Services
+from bot.sms.turns import AcksFirst
 from bot.store.batching import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def register(app: Sanic) -> None:
         return insert_webhooks(services.db, hooks, services.clock)
 
     app.ctx.shopify_writer = GroupWriter(write, "shopify-receipts")
+    app.ctx.shopify_acks = AcksFirst()  # the notifier applies webhooks in the lulls between them
     app.add_route(receive, PATH, methods=["POST"])
 
 
@@ -39,6 +41,15 @@ def is_authentic(body: bytes, signature: str | None, secret: str | None) -> bool
 
 
 async def receive(request: Request) -> HTTPResponse:
+    acks: AcksFirst = request.app.ctx.shopify_acks
+    acks.started()
+    try:
+        return await _receive(request)
+    finally:
+        acks.finished()
+
+
+async def _receive(request: Request) -> HTTPResponse:
     services: Services = request.app.ctx.services
     settings = services.settings
     body = request.body or b""

@@ -73,12 +73,43 @@ def _record_update(
         return Outcome(fid, "stale", reason=f"{update_.status or 'created'} after {known.status}")
     _move_shipment(session, update_, clock)
     kind = policy.kind_for(update_.status)
+    if _recorded(session, fid, kind):
+        return Outcome(fid, "duplicate", kind)
     if order is None or order.is_cancelled:
         why = "the order is cancelled" if order else "the order system does not know the order"
         return Outcome(fid, "skipped", kind, why)
     if not order.phone:
         return Outcome(fid, "skipped", kind, "the order has no phone number")
     return _add_notification(session, update_, kind, order, window, clock)
+
+
+def needs_order(session: Session, event: ShopifyEvent) -> bool:
+    """Whether any of the event's updates could still earn a notification.
+
+    Most webhooks repeat news already recorded (Shopify tells it on three topics, and
+    retries), and those need nothing from the order system. The answer can only go from
+    True to False as news accumulates, so a False read here still holds when applied.
+    """
+    known: dict[str, policy.Known | None] = {}
+    for update_ in sorted(event.updates, key=lambda u: u.happened_at):
+        fid = update_.fulfillment_id
+        if fid not in known:
+            row = session.get(Shipment, fid)
+            known[fid] = policy.Known(row.status, row.event_at) if row else None
+        if policy.is_stale(update_.status, update_.happened_at, known[fid]):
+            continue
+        known[fid] = policy.Known(update_.status, update_.happened_at)
+        if not _recorded(session, fid, policy.kind_for(update_.status)):
+            return True
+    return False
+
+
+def _recorded(session: Session, fulfillment_id: str, kind: str) -> bool:
+    """A fulfillment gets one notification of each kind, ever: is this one taken?"""
+    exists = select(Notification.id).where(
+        Notification.fulfillment_id == fulfillment_id, Notification.kind == kind
+    )
+    return session.execute(exists).first() is not None
 
 
 def _lock_shipment(session: Session, update_: ShipmentUpdate) -> policy.Known | None:
@@ -152,11 +183,6 @@ def _add_notification(
     clock: Clock,
 ) -> Outcome:
     fid = update_.fulfillment_id
-    exists = select(Notification.id).where(
-        Notification.fulfillment_id == fid, Notification.kind == kind
-    )
-    if session.execute(exists).first() is not None:
-        return Outcome(fid, "duplicate", kind)
     customer = _recipient(session, order)
     recipient = policy.Recipient(
         customer.phone, consent_state(session, customer.phone), customer.time_zone, customer.region

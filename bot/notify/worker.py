@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.notify import alerts, receipts
 from bot.notify.assistant import Assistant, AssistantUnavailable
 from bot.notify.deliver import queue_alert
 from bot.notify.events import UnexpectedPayload, parse_webhook
-from bot.notify.record import record_event
+from bot.notify.record import needs_order, record_event
 from bot.notify.wording import params, render, response_name, to_entities
 from bot.oms.base import OrderSystemError
 from bot.services import Services
@@ -25,8 +26,16 @@ MAX_RETRY = 300.0  # seconds between tries when the order system is down
 class Notifier:
     """One per desk; several desks can share a PostgreSQL database (claims skip locked rows)."""
 
-    def __init__(self, services: Services, assistant: Assistant) -> None:
+    def __init__(
+        self,
+        services: Services,
+        assistant: Assistant,
+        lull: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.services, self.assistant = services, assistant
+        # Shopify is waiting on the desk's acknowledgements; this is not urgent: each step
+        # waits for a lull in the webhooks (bounded, so a steady stream cannot starve it).
+        self._lull = lull or _no_wait
         self.window = services.settings.quiet_hours
         self._recovery_due: datetime | None = None  # sweep interrupted sends now, then per lease
 
@@ -56,6 +65,7 @@ class Notifier:
             return False
         claimed = await asyncio.to_thread(receipts.claim_due, db, clock)
         for receipt in claimed:
+            await self._lull()
             await self.process(receipt)
         return bool(claimed)
 
@@ -71,7 +81,7 @@ class Notifier:
             await asyncio.to_thread(self._finish, receipt.id, "ignored", "topic not handled")
             return
         order = None
-        if event.order_id and event.updates:
+        if event.order_id and await asyncio.to_thread(self._needs_order, event):
             try:
                 order = await asyncio.to_thread(self.services.oms.order_by_id, event.order_id)
             except OrderSystemError as exc:
@@ -93,6 +103,10 @@ class Notifier:
         for outcome in outcomes:
             log.info("Shopify %s: %s", event.topic, outcome)
 
+    def _needs_order(self, event) -> bool:
+        with self.services.db.read() as session:
+            return needs_order(session, event)
+
     def _finish(self, receipt_id: int, status: str, outcome: str) -> None:
         with self.services.db.write() as session:
             receipts.finish(session, receipt_id, status, outcome, self.services.clock.now())
@@ -107,6 +121,7 @@ class Notifier:
             self._recovery_due = clock.now() + alerts.LEASE
         if not await asyncio.to_thread(alerts.anything_due, db, clock):
             return False
+        await self._lull()
         claim = await asyncio.to_thread(alerts.claim_due, db, clock, self.window)
         if claim is None:
             return True  # something due was dropped or deferred; look again
@@ -128,3 +143,7 @@ class Notifier:
         hint = claim.alert.opt_out_hint
         if queue_alert(self.services.db, claim.id, claim.phone, text, clock, hint=hint):
             log.info("alert %s composed by the desk: the assistant did not answer it", claim.id)
+
+
+async def _no_wait() -> None:
+    return None

@@ -10,7 +10,7 @@ from bot.clock import FixedClock
 from bot.config import SendingWindow
 from bot.consent import ConsentState, consent_state, history, record_opt_in, record_opt_out
 from bot.notify.events import CheckoutConsent, ShipmentUpdate, ShopifyEvent
-from bot.notify.record import record_event
+from bot.notify.record import needs_order, record_event
 from bot.store import Database
 from bot.store.models import Customer, Notification, Shipment
 from tests.bot.support.build import AVA, NOW, shipped_order
@@ -169,6 +169,32 @@ def test_an_order_without_a_phone_is_skipped(db, clock) -> None:
     no_phone = shipped_order(1001, "in_transit", phone=None)
     assert apply(db, clock, event(update("in_transit")), no_phone) == ["skipped"]
     assert notifications(db) == []
+
+
+def test_the_order_system_is_asked_only_while_news_can_still_earn_a_text(db, clock) -> None:
+    def needed(shopify_event: ShopifyEvent) -> bool:
+        with db.read() as session:
+            return needs_order(session, shopify_event)
+
+    consent(db)
+    in_transit, ofd = update("in_transit"), update("out_for_delivery", NOW + timedelta(hours=1))
+    assert needed(event(in_transit))
+    apply(db, clock, event(in_transit))
+    assert not needed(event(in_transit, topic="orders/fulfilled"))  # told again: recorded
+    assert not needed(event(update("in_transit", NOW + timedelta(minutes=5))))  # same kind
+    assert needed(event(ofd))
+    assert needed(event(update("in_transit", NOW + timedelta(minutes=5)), ofd))  # one is new
+    apply(db, clock, event(ofd))
+    assert not needed(event(update("delivered", NOW - timedelta(hours=1))))  # stale
+    assert not needed(event(topic="orders/cancelled", cancelled_at=NOW))
+
+
+def test_repeated_news_applied_without_the_order_is_a_duplicate_not_a_skip(db, clock) -> None:
+    consent(db)
+    apply(db, clock, event(update("in_transit")))
+    with db.write() as session:
+        outcomes = record_event(session, event(update("in_transit")), None, WINDOW, clock)
+    assert [o.result for o in outcomes] == ["duplicate"]
 
 
 def test_checkout_consent_is_recorded_once_with_its_evidence(db, clock) -> None:
