@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -21,7 +20,9 @@ from bot.oms.base import (
     StorePolicies,
 )
 from bot.oms.demo_mapping import to_line_item, to_order, to_policies, to_product, to_return
-from bot.oms.demo_search import matching_variants, score, words
+from bot.oms.ids import parse_id
+from bot.oms.rules import check_cancellable, check_returnable, clip, requested_units
+from bot.oms.search import matching_variants, score, words
 from bot.phone import normalize
 from bot.store import Database
 from bot.store.demo_tables import (
@@ -33,7 +34,6 @@ from bot.store.demo_tables import (
     DemoReturnItem,
 )
 
-_MAX_ID = 2**31 - 1  # PostgreSQL integer columns: a larger number cannot be an id
 _VOID_RETURNS = frozenset({"cancelled", "declined"})  # their units can be returned again
 # What cancelling does to the payment, as Shopify does it: money taken is refunded.
 _CANCELLED_PAYMENT = {
@@ -42,24 +42,6 @@ _CANCELLED_PAYMENT = {
     "authorized": "voided",
     "pending": "voided",
 }
-
-
-def parse_id(value: object, *, allow_hash: bool = False) -> int | None:
-    """The positive integer `value` names ("#1001", " 1001 ", 1001), or None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, str):
-        text = value.strip()
-        if allow_hash and text.startswith("#"):
-            text = text[1:].lstrip()
-        if not re.fullmatch(r"[0-9]{1,10}", text):
-            return None
-        number = int(text)
-    else:
-        return None
-    return number if 0 < number <= _MAX_ID else None
 
 
 def _order_options() -> tuple:
@@ -112,14 +94,14 @@ class DemoStore:
             return _returnable(row) if row else []
 
     def create_return(self, order_id: str, lines: Sequence[ReturnLine], reason: str) -> Return:
-        wanted = _requested_units(lines)
+        wanted = requested_units(lines, parse_id)
         with self._db.write() as session:
             order = _load(session, parse_id(order_id))
             if order is None:
                 raise NotReturnable(f"there is no order with id {order_id!r}")
             _check_returnable(order, wanted)
             row = DemoReturn(order_id=order.id, status="requested", created_at=self._clock.now())
-            row.reason = _clip(reason, 200)
+            row.reason = clip(reason, 200)
             row.items = [DemoReturnItem(line_item_id=k, quantity=v) for k, v in wanted.items()]
             session.add(row)
             session.flush()
@@ -130,9 +112,9 @@ class DemoStore:
             order = _load(session, parse_id(order_id))
             if order is None:
                 raise NotCancellable(f"there is no order with id {order_id!r}")
-            _check_cancellable(order)
+            check_cancellable(order)
             order.cancelled_at = self._clock.now()
-            order.cancel_reason = _clip(reason, 64) or "other"
+            order.cancel_reason = clip(reason, 64) or "other"
             payment = order.financial_status
             order.financial_status = _CANCELLED_PAYMENT.get(payment, payment)
             session.flush()
@@ -157,12 +139,6 @@ class DemoStore:
     def policies(self) -> StorePolicies:
         with self._db.read() as session:
             return to_policies({p.key: p.value for p in session.scalars(select(DemoPolicy))})
-
-
-def _clip(text: object, limit: int) -> str | None:
-    """Free text cut to its column's size, or None when there is none."""
-    cleaned = " ".join(text.split()) if isinstance(text, str) else ""
-    return cleaned[:limit] or None
 
 
 def _load(session: Session, order_id: int | None) -> DemoOrder | None:
@@ -200,42 +176,8 @@ def _returnable(order: DemoOrder) -> list[ReturnableItem]:
     return result
 
 
-def _requested_units(lines: Sequence[ReturnLine]) -> dict[int, int]:
-    """Units asked for per line item id; NotReturnable when a line is malformed."""
-    wanted: Counter[int] = Counter()
-    for line in lines or ():
-        line_id = parse_id(getattr(line, "line_item_id", None))
-        quantity = getattr(line, "quantity", None)
-        if line_id is None:
-            raise NotReturnable(f"unknown line item {getattr(line, 'line_item_id', line)!r}")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-            raise NotReturnable(f"quantity {quantity!r} for line item {line_id} is not 1 or more")
-        wanted[line_id] += quantity
-    if not wanted:
-        raise NotReturnable("no items were given to return")
-    return dict(wanted)
-
-
 def _check_returnable(order: DemoOrder, wanted: dict[int, int]) -> None:
-    lines = {line.id: line for line in order.line_items}
     available: Counter[int] = Counter()
     for item in _returnable(order):
         available[int(item.line_item.id)] += item.quantity
-    for line_id, quantity in wanted.items():
-        line = lines.get(line_id)
-        if line is None:
-            raise NotReturnable(f"line item {line_id} is not part of order {order.name}")
-        if line.final_sale:
-            raise NotReturnable(f"{line.title} in order {order.name} is final sale")
-        if quantity > available[line_id]:
-            raise NotReturnable(
-                f"{available[line_id]} of {line.title} in order {order.name} can be returned"
-                f" (not delivered yet or already returned), not {quantity}"
-            )
-
-
-def _check_cancellable(order: DemoOrder) -> None:
-    if order.cancelled_at is not None:
-        raise NotCancellable(f"order {order.name} is already cancelled")
-    if any(item.quantity > 0 for f in order.fulfillments for item in f.items):
-        raise NotCancellable(f"order {order.name} has already shipped, in part or in full")
+    check_returnable(order.name, {line.id: line for line in order.line_items}, available, wanted)

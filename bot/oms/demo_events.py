@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import Clock
 from bot.oms.base import SHIPMENT_STATUSES, OrderSystemError
-from bot.oms.demo import parse_id
+from bot.oms.ids import parse_id
 from bot.oms.tracking import tracking_url
 from bot.store import Database
 from bot.store.demo_tables import (

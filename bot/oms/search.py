@@ -1,11 +1,49 @@
-"""Product search for the demo store: word matching good enough for a dozen products."""
+"""Product search shared by the stores: typo-tolerant word matching, sizes and colours.
+
+The demo store scores every product it has; the Shopify adapter scores the candidates
+Shopify's own search (and, for typos, a bounded catalogue scan) hands back.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Protocol, TypeVar
 
-from bot.store.demo_tables import DemoProduct, DemoVariant
+
+class HasColor(Protocol):
+    @property
+    def color(self) -> str | None: ...
+
+
+class Searchable(Protocol):
+    """What a product needs for scoring (demo rows and Shopify candidates both fit)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def product_type(self) -> str | None: ...
+
+    @property
+    def description(self) -> str | None: ...
+
+    @property
+    def tags(self) -> Iterable[str] | None: ...
+
+    @property
+    def variants(self) -> Iterable[HasColor]: ...
+
+
+class Sized(Protocol):
+    @property
+    def size(self) -> str | None: ...
+
+    @property
+    def color(self) -> str | None: ...
+
+
+V = TypeVar("V", bound=Sized)
 
 # Words a shopper types that say nothing about the product.
 STOPWORDS = frozenset(
@@ -48,19 +86,28 @@ def words(text: str | None) -> set[str]:
     return {stem(t) for t in tokens if t not in STOPWORDS}
 
 
-def score(product: DemoProduct, query: set[str]) -> int:
+def score(product: Searchable, query: set[str]) -> int:
     """How well the product matches: each query word counts where it matches best."""
-    fields = {
+    fields = _fields(product)
+    return sum(
+        max((WEIGHTS[name] for name, found in fields.items() if _found(word, found)), default=0)
+        for word in query
+    )
+
+
+def exact_words(product: Searchable) -> set[str]:
+    """Every word scoring looks at, so a caller can tell which query words it has seen exactly."""
+    return set().union(*_fields(product).values())
+
+
+def _fields(product: Searchable) -> dict[str, set[str]]:
+    return {
         "title": words(product.title),
         "type": words(product.product_type),
         "tags": words(" ".join(product.tags or ())),
         "color": words(" ".join(v.color or "" for v in product.variants)),
         "description": words(product.description),
     }
-    return sum(
-        max((WEIGHTS[name] for name, found in fields.items() if _found(word, found)), default=0)
-        for word in query
-    )
 
 
 def _found(word: str, field: set[str]) -> bool:
@@ -90,9 +137,7 @@ def edits(a: str, b: str) -> int:
     return previous[-1]
 
 
-def matching_variants(
-    variants: Iterable[DemoVariant], size: str | None, color: str | None
-) -> list[DemoVariant]:
+def matching_variants(variants: Iterable[V], size: str | None, color: str | None) -> list[V]:
     """The variants in the wanted size and colour (case-insensitive; "medium" is M)."""
     return [v for v in variants if _size_fits(v.size, size) and _color_fits(v.color, color)]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.oms.demo_search import _found, edits
+from bot.oms.search import _found, edits
 
 
 @pytest.mark.parametrize(
