@@ -9,6 +9,7 @@ the desk has applied every webhook and sent every alert, and counts what reached
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -16,17 +17,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bench.loops import fake_twilio
-from bench.report import Goal, Section, Table, percentile, progress
+from bench.report import Section, progress
 from bench.senders import keep_alive_request
 from bench.shipments import Delivery, plan, write_store
+from bench.shopify_report import DRAIN_TIMEOUT, SENDERS, WARM_UP, WEBHOOKS, Run, section
 from bench.stack import (
     ActionServer,
     DeskServer,
@@ -37,6 +41,7 @@ from bench.stack import (
 )
 from bench.tally import Receipt, Tally, Text, tally
 from bot.clock import SystemClock
+from bot.config import Settings
 from bot.consent import ConsentState, consent_state
 from bot.desk.shopify_webhooks import PATH
 from bot.launch import ROOT
@@ -46,75 +51,49 @@ from bot.oms.base import Order
 from bot.oms.demo import DemoStore
 from bot.oms.demo_seed import DEFAULT_DATA_DIR, seed
 from bot.store import Database
+from bot.store.db import safe_url
 from bot.store.models import Notification, WebhookReceipt
 from tests.fakes.twilio import FakeTwilio
 
-WEBHOOKS, SENDERS = 10_000, 50
-ACK_P99_GOAL_MS, RATE_GOAL = 100.0, 500.0
+POSTGRES_URL = os.environ.get("PIGEON_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 SECRET = "shpss_bench_" + "5" * 20  # signs the bench's own webhooks, nothing real
 SEED = 5
-WARM_UP = 200  # deliveries of one webhook id before the run: one text, 199 repeats
 REQUEST_TIMEOUT = 30.0  # seconds; Shopify itself gives up after 5 and retries
 TEXT_TIMEOUT = 300.0  # for the warm-up's text (Rasa's first prediction is slow)
-DRAIN_TIMEOUT = 900.0
 GRACE = 2.0  # seconds of quiet that say the backlog is drained
-
-METHOD = f"""\
-The stack as `make run` starts it, each a process of its own: Rasa (`rasa run --enable-api`
-with `models/pigeon.tar.gz`), the action server and the desk (`python -m bot serve`, with
-`SHOPIFY_WEBHOOK_SECRET`, `QUIET_HOURS=off`, its dispatcher sending to a fake Twilio at
-1,000/s), on a fresh database holding the demo store plus bench orders for its customers
-(Ava, Ben, Dev and Eli consented to texts, Chloe did not), one package each, whose carrier
-scans are already in the store. {WEBHOOKS:,} deliveries built with `bot.notify.payloads`
-tell a day and a half of those packages' news on every topic Shopify uses
-(fulfillments/create, orders/fulfilled, then fulfillment_events/create and
-fulfillments/update per scan; orders/cancelled for the cancelled orders), oldest news first,
-but some after newer news of their package and some repeated with the same
-X-Shopify-Webhook-Id, as Shopify retries. They are fired from a process of their own
-(`bench/senders.py`) by {SENDERS} senders, each on one keep-alive connection taking the next
-delivery when its last was answered, after {WARM_UP} warm-up deliveries of one webhook.
-*ack* is the time to the HTTP response; the *ingest rate* is deliveries acknowledged per
-second from the first request to the last answer. Then the benchmark waits until every
-webhook is applied, every alert handed to Rasa (which composes it through the SMS channel)
-and every text sent. The (package, kind) pairs that must be recorded come from replaying
-the deliveries in the order the desk applied them (older or earlier-stage news changes
-nothing); *lost* counts pairs with no record, records left waiting, records marked sent
-that never reached Twilio, and webhooks never applied. Texts are read back to their order
-and kind from their wording, so a duplicate shows even if the desk's records miss it."""
-
-
-@dataclass(frozen=True)
-class Run:
-    backend: str
-    deliveries: Sequence[Delivery]
-    acks: Sequence[dict]  # {"status", "seconds", "finished_at"} per delivery, in order
-    started_at: float  # wall clock, first request
-    stored: int  # receipts in the database
-    applied_s: float  # from the last ack until every webhook was applied
-    texted_s: float  # from the last ack until the last text reached Twilio
-    drained: bool
-    tally: Tally
-    load: float  # 1-minute load average when the run started
-
-    @property
-    def last_ack(self) -> float:
-        return max(a["finished_at"] for a in self.acks)
-
-    @property
-    def ok(self) -> int:
-        return sum(1 for a in self.acks if a["status"] == 200)
-
-    @property
-    def rate(self) -> float:
-        return self.ok / (self.last_ack - self.started_at)
-
-    def ack_ms(self, q: float) -> float:
-        return percentile([a["seconds"] for a in self.acks], q) * 1000
 
 
 async def run(logs: Path) -> Section:
-    progress(f"shopify: {WEBHOOKS:,} webhooks from {SENDERS} senders (about 5 minutes)")
-    return section([await _measure("SQLite", None, logs)])
+    progress(f"shopify: {WEBHOOKS:,} webhooks from {SENDERS} senders (about 5 minutes each)")
+    runs = [await _measure("SQLite", None, logs)]
+    with postgres_schema() as url:
+        if url is None:
+            progress(f"shopify: no PostgreSQL at {safe_url(POSTGRES_URL)}; SQLite only")
+        else:
+            runs.append(await _measure("PostgreSQL", url, logs))
+    return section(runs)
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str | None]:
+    """A fresh schema in the local PostgreSQL for one run, dropped after; None without one."""
+    admin = create_engine(POSTGRES_URL, future=True, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        admin.dispose()
+        yield None
+        return
+    schema = f"pigeon_bench_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 async def _measure(backend: str, database_url: str | None, logs: Path) -> Run:
@@ -131,24 +110,10 @@ async def _on_stack(
     settings = replace(bench_settings(data_dir, fake.url, mps=1000), shopify_webhook_secret=SECRET)
     if database_url:
         settings = replace(settings, database_url=database_url)
-    db = Database(settings.database_url)
-    await asyncio.to_thread(prepare_database, db, demo=False)
-    await asyncio.to_thread(seed, db, data_dir / "store")
-    tag = backend.lower()
-    actions = ActionServer(settings, logs / f"shopify-{tag}-actions.log")
-    settings = replace(settings, action_port=actions.port)
-    rasa = RasaServer(settings, logs / f"shopify-{tag}-rasa.log")
-    settings = replace(settings, rasa_port=rasa.port, rasa_url=f"http://127.0.0.1:{rasa.port}")
-    desk = DeskServer(settings, logs / f"shopify-{tag}-desk.log")
-    servers = (actions, rasa, desk)
-    for server in servers:
-        server.start()
-    try:
-        progress(f"shopify ({backend}): starting Rasa, the action server and the desk")
-        await asyncio.gather(*(server.ready() for server in servers))
+    prefix = logs / f"shopify-{backend.lower()}"
+    async with _stack(settings, data_dir / "store", prefix) as (db, url):
         orders, consented = await asyncio.to_thread(_orders, db, numbers)
         deliveries = plan(orders, consented, WEBHOOKS, SECRET, rng)
-        url = f"http://127.0.0.1:{desk.port}{PATH}"
         progress(f"shopify ({backend}): warming up (one alert through Rasa)")
         await _warm_up(url, db, fake)
         baseline, load = len(fake.messages), os.getloadavg()[0]
@@ -159,24 +124,45 @@ async def _on_stack(
         applied_at, drained = await _drain(db)
         texts = list(fake.messages)[baseline:]
         texted_at = max((m.received_at.timestamp() for m in texts), default=last_ack)
-        counted = await asyncio.to_thread(_tally, db, deliveries, orders, consented, texts)
-        stored = await asyncio.to_thread(_stored, db)
-    finally:
-        for server in servers:
-            server.stop()
-        db.dispose()
+        acked = {d.webhook_id for d, a in zip(deliveries, acks, strict=True) if a["status"] == 200}
+        counted = await asyncio.to_thread(_tally, db, deliveries, acked, orders, consented, texts)
     return Run(
         backend,
         deliveries,
         acks,
         started_at,
-        stored,
         applied_at - last_ack,
         texted_at - last_ack,
         drained,
         counted,
         load,
     )
+
+
+@contextlib.asynccontextmanager
+async def _stack(
+    settings: Settings, store: Path, log_prefix: Path
+) -> AsyncIterator[tuple[Database, str]]:
+    """Seed the database, start the three processes; (the database, the webhook URL)."""
+    db = Database(settings.database_url)
+    await asyncio.to_thread(prepare_database, db, demo=False)
+    await asyncio.to_thread(seed, db, store)
+    actions = ActionServer(settings, Path(f"{log_prefix}-actions.log"))
+    settings = replace(settings, action_port=actions.port)
+    rasa = RasaServer(settings, Path(f"{log_prefix}-rasa.log"))
+    settings = replace(settings, rasa_port=rasa.port, rasa_url=f"http://127.0.0.1:{rasa.port}")
+    desk = DeskServer(settings, Path(f"{log_prefix}-desk.log"))
+    servers = (actions, rasa, desk)
+    for server in servers:
+        server.start()
+    try:
+        progress("shopify: starting Rasa, the action server and the desk")
+        await asyncio.gather(*(server.ready() for server in servers))
+        yield db, f"http://127.0.0.1:{desk.port}{PATH}"
+    finally:
+        for server in servers:
+            server.stop()
+        db.dispose()
 
 
 def _orders(db: Database, numbers: Sequence[int]) -> tuple[list[Order], set[str]]:
@@ -266,14 +252,10 @@ def _pending(db: Database) -> tuple[int, int, int]:
     return backlog(db), waiting, pending_outbox(db)
 
 
-def _stored(db: Database) -> int:
-    with db.read() as session:
-        return session.scalar(select(func.count()).where(WebhookReceipt.source == "shopify"))
-
-
 def _tally(
     db: Database,
     deliveries: Sequence[Delivery],
+    acked: set[str],
     orders: Sequence[Order],
     consented: set[str],
     texts: Sequence,
@@ -290,89 +272,10 @@ def _tally(
     shipped = [o for o in orders if o.fulfillments]
     return tally(
         deliveries,
+        acked,
         [Receipt(*row) for row in rows],
         {(fid, kind): status for fid, kind, status in notes},
         [Text(m.to, m.body) for m in texts],
         names={o.name: o.fulfillments[0].id for o in shipped},
         consented={o.fulfillments[0].id for o in shipped if o.phone in consented},
     )
-
-
-def section(runs: Sequence[Run]) -> Section:
-    columns = ("measure", *(r.backend for r in runs))
-    rows = [(label, *(cell(r) for r in runs)) for label, cell in ROWS]
-    goals, notes = [], []
-    for r in runs:
-        p99, t = r.ack_ms(99), r.tally
-        goals += [
-            Goal(f"ack p99 <= {ACK_P99_GOAL_MS:g} ms ({r.backend})", f"{p99:.0f} ms", p99 <= 100),
-            Goal(
-                f"ingest >= {RATE_GOAL:g}/s ({r.backend})", f"{r.rate:.0f}/s", r.rate >= RATE_GOAL
-            ),
-            Goal(f"0 duplicate texts ({r.backend})", str(t.duplicates), t.duplicates == 0),
-            Goal(f"0 lost notifications ({r.backend})", str(t.lost), t.lost == 0 and r.drained),
-        ]
-        notes += _notes(r)
-    return Section(
-        f"Shopify webhooks: {WEBHOOKS:,} deliveries from {SENDERS} senders (issue 5)",
-        METHOD,
-        [Table(columns, rows)],
-        goals,
-        notes,
-    )
-
-
-def _sent(r: Run) -> str:
-    retries = sum(1 for d in r.deliveries if d.retry)
-    late = sum(1 for d in r.deliveries if d.late)
-    ids = len({d.webhook_id for d in r.deliveries})
-    return f"{len(r.deliveries):,} ({ids:,} ids; {retries} repeats, {late} after newer news)"
-
-
-def _acks(r: Run) -> str:
-    return f"{r.ack_ms(50):.1f} / {r.ack_ms(99):.1f} / {r.ack_ms(100):.0f}"
-
-
-def _recorded(r: Run) -> str:
-    s = r.tally.statuses
-    other = sum(s.values()) - s["sent"] - s["suppressed"] - s["superseded"]
-    text = f"{s['sent']} texted, {s['suppressed']} no consent, {s['superseded']} superseded"
-    return text + (f", {other} other" if other else "")
-
-
-def _latest(r: Run) -> str:
-    return f"{r.tally.latest_texted}/{len(r.tally.latest)}"
-
-
-ROWS = (
-    ("webhooks sent", _sent),
-    ("acknowledged 200", lambda r: f"{r.ok:,}/{len(r.acks):,}"),
-    ("ack p50 / p99 / max, ms", _acks),
-    ("ingest rate (acknowledged/s, first request to last ack)", lambda r: f"{r.rate:.0f}/s"),
-    ("receipts stored (one per webhook id)", lambda r: f"{r.stored:,}"),
-    ("every webhook applied, s after the last ack", lambda r: f"{r.applied_s:.1f}"),
-    ("(package, kind) notifications the news calls for", lambda r: f"{len(r.tally.expected):,}"),
-    ("recorded", _recorded),
-    ("lost", lambda r: str(r.tally.lost)),
-    ("texts at Twilio / duplicates", lambda r: f"{r.tally.texted:,} / {r.tally.duplicates}"),
-    ("consented packages whose latest news was texted", _latest),
-    ("last text at Twilio, s after the last ack", lambda r: f"{r.texted_s:.1f}"),
-    ("load average (1 min) when the run started", lambda r: f"{r.load:.1f}"),
-)
-
-
-def _notes(r: Run) -> list[str]:
-    t, notes = r.tally, []
-    if not r.drained:
-        notes.append(f"{r.backend}: still not drained after {DRAIN_TIMEOUT:.0f} s.")
-    details = (
-        (len(t.unrecorded), "pair(s) the news called for were never recorded"),
-        (len(t.stuck), "notification(s) were left queued or sending"),
-        (len(t.sent_untexted), "notification(s) marked sent never reached Twilio"),
-        (t.unprocessed, "stored webhook(s) were never applied"),
-        (len(t.unexplained), "notification(s) were recorded that no news called for"),
-        (len(t.texted_unsent), "text(s) reached Twilio for a notification not marked sent"),
-        (t.unrecognised, "text(s) at Twilio could not be read back to an order and kind"),
-    )
-    notes += [f"{r.backend}: {n} {what}." for n, what in details if n]
-    return notes

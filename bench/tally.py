@@ -56,6 +56,8 @@ class Tally:
     unrecognised: int  # texts whose order or kind could not be read
     latest: dict[str, Pair]  # consented fulfillment -> the pair of its latest news
     unprocessed: int  # stored webhooks the desk had not applied
+    stored: int  # webhook ids sent that the desk stored
+    unstored: int  # webhook ids acknowledged but not stored
     statuses: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -81,7 +83,11 @@ class Tally:
 
     @property
     def lost(self) -> int:
-        return len(self.unrecorded | self.stuck | self.sent_untexted) + self.unprocessed
+        return (
+            len(self.unrecorded | self.stuck | self.sent_untexted)
+            + self.unprocessed
+            + self.unstored
+        )
 
     @property
     def texted(self) -> int:
@@ -98,18 +104,21 @@ class Tally:
 
 def tally(
     deliveries: Sequence[Delivery],
+    acknowledged: set[str],
     receipts: Iterable[Receipt],
     notifications: Mapping[Pair, str],
     texts: Iterable[Text],
     names: Mapping[str, str],
     consented: set[str],
 ) -> Tally:
-    """`names`: order name -> its package's fulfillment id; `consented`: fulfillment ids."""
+    """`acknowledged`: webhook ids answered 200; `names`: order name -> its package's
+    fulfillment id; `consented`: fulfillment ids whose customer consented."""
     news = {d.webhook_id: d.news for d in deliveries}
-    stored = list(receipts)
+    stored = [r for r in receipts if r.webhook_id in news]  # not the warm-up's
+    ids = {r.webhook_id for r in stored}
     done = sorted((r for r in stored if r.processed_at), key=lambda r: (r.processed_at, r.id))
-    expected, final = _replay(news.get(r.webhook_id, ()) for r in done)
-    ours = set(final)  # packages the deliveries told of: the warm-up's is not one
+    expected, final = _replay(news[r.webhook_id] for r in done)
+    ours = {n.fulfillment_id for d in deliveries for n in d.news}  # not the warm-up's package
     recorded = {p: s for p, s in notifications.items() if p[0] in ours}
     counted, unrecognised = _read(texts, names)
     return Tally(
@@ -119,6 +128,8 @@ def tally(
         unrecognised=unrecognised,
         latest={fid: pair for fid, pair in final.items() if fid in consented},
         unprocessed=len(stored) - len(done),
+        stored=len(ids),
+        unstored=len(acknowledged - ids),
         statuses=Counter(recorded.values()),
     )
 
