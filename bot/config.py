@@ -41,9 +41,12 @@ SHOPIFY_ACCESS_TOKEN = "SHOPIFY_ACCESS_TOKEN"
 SHOPIFY_API_VERSION = "SHOPIFY_API_VERSION"
 SHOPIFY_API_URL = "SHOPIFY_API_URL"
 SHOPIFY_WEBHOOK_SECRET = "SHOPIFY_WEBHOOK_SECRET"
+STORE_POLICIES_FILE = "STORE_POLICIES_FILE"
 
 DEFAULT_SHOPIFY_API_VERSION = "2026-10"
+MIN_SHOPIFY_API_VERSION = "2025-07"  # orderCancel(refundMethod:), Customer.defaultPhoneNumber
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_POLICIES_FILE = Path("data/demo/policies.yml")
 
 
 class SettingsError(PigeonError, ValueError):
@@ -88,6 +91,7 @@ class Settings:
     shopify_api_version: str = DEFAULT_SHOPIFY_API_VERSION
     shopify_api_url: str | None = None
     shopify_webhook_secret: str | None = field(default=None, repr=False)
+    store_policies_file: Path = DEFAULT_POLICIES_FILE
 
     @property
     def twilio_enabled(self) -> bool:
@@ -200,6 +204,10 @@ def _quiet_hours(raw: str) -> SendingWindow | None:
 def _api_version(raw: str) -> str:
     if not re.fullmatch(r"\d{4}-(01|04|07|10)", raw):
         raise ValueError("must be a Shopify API version such as 2026-10")
+    if raw < MIN_SHOPIFY_API_VERSION:
+        raise ValueError(
+            f"must be {MIN_SHOPIFY_API_VERSION} or later: Pigeon uses fields added then"
+        )
     return raw
 
 
@@ -390,7 +398,7 @@ VARIABLES: tuple[Variable, ...] = (
         "shopify_api_version",
         _api_version,
         f"`{DEFAULT_SHOPIFY_API_VERSION}`",
-        "Pinned Admin API version.",
+        f"Pinned Admin API version ({MIN_SHOPIFY_API_VERSION} or later).",
     ),
     Variable(
         SHOPIFY_API_URL,
@@ -406,6 +414,13 @@ VARIABLES: tuple[Variable, ...] = (
         "unset",
         "Secret that signs Shopify webhooks (HMAC-SHA256).",
         secret=True,
+    ),
+    Variable(
+        STORE_POLICIES_FILE,
+        "store_policies_file",
+        Path,
+        f"`{DEFAULT_POLICIES_FILE}`",
+        "Policies quoted when Shopify is the order system (YAML like data/demo/policies.yml).",
     ),
 )
 

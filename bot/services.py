@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
-from bot.config import SHOPIFY_SHOP, Settings, SettingsError
+from bot.config import Settings
 from bot.oms.base import OrderSystem
 from bot.store import Database
 
@@ -28,11 +28,20 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
 
 
 def build_order_system(settings: Settings, db: Database, clock: Clock) -> OrderSystem:
+    """Shopify when a shop and its token are set (config requires both); else the demo store."""
     if settings.shopify_enabled:
-        raise SettingsError(
-            f"{SHOPIFY_SHOP} is set, but this build of Pigeon has no Shopify adapter yet: "
-            "unset it to use the demo store"
+        from bot.oms.policies import load_policies
+        from bot.oms.shopify import ShopifyStore
+        from bot.oms.shopify_client import ShopifyGraphQL
+
+        policies = load_policies(settings.store_policies_file)  # a bad file stops start-up
+        client = ShopifyGraphQL(
+            settings.shopify_shop or "",
+            settings.shopify_access_token or "",
+            settings.shopify_api_version,
+            base_url=settings.shopify_api_url,
         )
+        return ShopifyStore(client, policies)
     from bot.oms.demo import DemoStore
 
     return DemoStore(db, clock)

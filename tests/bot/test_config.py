@@ -106,6 +106,19 @@ def test_shopify_needs_shop_and_token_together() -> None:
     assert Settings.from_env(shop).shopify_enabled
 
 
+@pytest.mark.parametrize("version", ["2024-10", "2025-04"])
+def test_shopify_versions_before_the_adapter_s_fields_are_refused(version: str) -> None:
+    with pytest.raises(SettingsError, match=f"SHOPIFY_API_VERSION='{version}': must be 2025-07"):
+        Settings.from_env({"SHOPIFY_API_VERSION": version})
+    assert Settings.from_env({"SHOPIFY_API_VERSION": "2025-07"}).shopify_api_version == "2025-07"
+
+
+def test_the_store_policies_file_defaults_to_the_demo_store_s() -> None:
+    assert Settings.from_env({}).store_policies_file == Path("data/demo/policies.yml")
+    given = Settings.from_env({"STORE_POLICIES_FILE": "/etc/pigeon/policies.yml"})
+    assert given.store_policies_file == Path("/etc/pigeon/policies.yml")
+
+
 def test_blank_values_count_as_unset() -> None:
     assert Settings.from_env({"DESK_PORT": "  "}).desk_port == 8000
 
