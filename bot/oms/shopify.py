@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.notify.shopify_json import numeric_id
+from bot.notify.shopify_json import numeric_id, text
 from bot.oms import shopify_queries as q
 from bot.oms.base import (
     LineItem,
@@ -87,7 +87,12 @@ class ShopifyStore:
             "Customers",
             {"query": f"phone:{q.search_value(number)}", "first": q.CUSTOMER_LIMIT},
         )
-        ids = {local for c in nodes(_get(data, "customers")) if (local := numeric_id(c.get("id")))}
+        ids = {
+            local
+            for customer in nodes(_get(data, "customers"))
+            if (local := numeric_id(customer.get("id")))
+            and normalize(text(_get(customer, "defaultPhoneNumber").get("phoneNumber"))) == number
+        }
         if not ids:
             return []
         found = self._orders(" OR ".join(f"customer_id:{i}" for i in sorted(ids, key=int)))

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from bot.notify.shopify_json import numeric_id, parse_time, text
@@ -21,19 +20,15 @@ from bot.oms.base import (
     LineItem,
     Order,
     OrderSystemError,
-    Product,
     Return,
     ReturnLine,
     TrackingEvent,
-    Variant,
 )
 from bot.oms.tracking import carrier_name, tracking_url
 from bot.phone import normalize
 
 # A product tagged so is final sale: it cannot be returned (Shopify has no such flag).
 FINAL_SALE_TAG = "final-sale"
-# Stock Shopify does not count always sells: shown as plenty, never "only 2 left".
-UNTRACKED_STOCK = 999
 CENT = Decimal("0.01")
 # Statuses newer API versions may send, read as the nearest of ours.
 _STATUS_ALIASES = {
@@ -44,8 +39,6 @@ _STATUS_ALIASES = {
     "RETURNING_TO_SENDER": "failure",
 }
 _VOID_FULFILLMENTS = frozenset({"CANCELLED", "ERROR", "FAILURE"})
-_SIZE_OPTIONS = frozenset({"size"})
-_COLOR_OPTIONS = frozenset({"color", "colour"})
 
 
 def gid(kind: str, local: str) -> str:
@@ -81,7 +74,7 @@ def local_id(node: dict, what: str) -> str:
     return found
 
 
-def _time(node: dict, key: str, what: str) -> datetime:
+def moment(node: dict, key: str, what: str) -> datetime:
     moment = parse_time(node.get(key))
     if moment is None:
         raise OrderSystemError(f"Shopify sent {what} without a valid {key}")
@@ -98,12 +91,13 @@ def money(value: object, what: str) -> Decimal:
     return amount.quantize(CENT)
 
 
-def _tags(value: object) -> list[str]:
-    return [t.strip() for t in value if isinstance(t, str) and t.strip()] if value else []
+def tag_list(value: object) -> list[str]:
+    items = value if isinstance(value, list) else []
+    return [t.strip() for t in items if isinstance(t, str) and t.strip()]
 
 
-def is_final_sale(tags: object) -> bool:
-    return any(tag.lower() == FINAL_SALE_TAG for tag in _tags(tags))
+def is_final_sale(value: object) -> bool:
+    return any(tag.lower() == FINAL_SALE_TAG for tag in tag_list(value))
 
 
 def to_order(node: dict) -> Order:
@@ -118,7 +112,7 @@ def to_order(node: dict) -> Order:
         email=text(node.get("email")),
         phone=_phone(node),
         customer_name=_customer_name(node),
-        created_at=_time(node, "createdAt", f"order {name}"),
+        created_at=moment(node, "createdAt", f"order {name}"),
         financial_status=(text(node.get("displayFinancialStatus")) or "unknown").lower(),
         cancelled_at=parse_time(node.get("cancelledAt")),
         currency=text(node.get("currencyCode")) or "USD",
@@ -134,18 +128,18 @@ def _number(name: str) -> int:
     return int(digits[-1]) if digits else 0
 
 
-def _object(node: dict, key: str) -> dict:
+def field(node: dict, key: str) -> dict:
     value = node.get(key)
     return value if isinstance(value, dict) else {}
 
 
 def _phone(node: dict) -> str | None:
     """The order's number, else its customer's, else the shipping address's, in E.164."""
-    customer = _object(node, "customer")
+    customer = field(node, "customer")
     candidates = (
         node.get("phone"),
-        _object(customer, "defaultPhoneNumber").get("phoneNumber"),
-        _object(node, "shippingAddress").get("phone"),
+        field(customer, "defaultPhoneNumber").get("phoneNumber"),
+        field(node, "shippingAddress").get("phone"),
     )
     for candidate in candidates:
         number = normalize(text(candidate))
@@ -155,10 +149,10 @@ def _phone(node: dict) -> str | None:
 
 
 def _customer_name(node: dict) -> str | None:
-    customer = _object(node, "customer")
+    customer = field(node, "customer")
     parts = (text(customer.get("firstName")), text(customer.get("lastName")))
     full = " ".join(p for p in parts if p)
-    return full or text(_object(node, "shippingAddress").get("name"))
+    return full or text(field(node, "shippingAddress").get("name"))
 
 
 def _address(node: object) -> Address | None:
@@ -179,7 +173,7 @@ def _address(node: object) -> Address | None:
 
 def to_line_item(node: dict) -> LineItem:
     line_id = local_id(node, "a line item")
-    price = _object(_object(node, "originalUnitPriceSet"), "shopMoney").get("amount")
+    price = field(field(node, "originalUnitPriceSet"), "shopMoney").get("amount")
     quantity = node.get("quantity")
     return LineItem(
         id=line_id,
@@ -188,7 +182,7 @@ def to_line_item(node: dict) -> LineItem:
         variant_title=text(node.get("variantTitle")),
         quantity=quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else 0,
         unit_price=money(price, f"line item {line_id}"),
-        final_sale=is_final_sale(_object(node, "product").get("tags")),
+        final_sale=is_final_sale(field(node, "product").get("tags")),
     )
 
 
@@ -209,7 +203,7 @@ def to_fulfillment(node: dict) -> Fulfillment | None:
         carrier=carrier,
         tracking_number=number,
         tracking_url=text(tracking.get("url")) or tracking_url(carrier, number),
-        created_at=_time(node, "createdAt", f"fulfillment {fulfillment_id}"),
+        created_at=moment(node, "createdAt", f"fulfillment {fulfillment_id}"),
         estimated_delivery_at=parse_time(node.get("estimatedDeliveryAt")),
         delivered_at=parse_time(node.get("deliveredAt")),
         items=_fulfilled_items(node.get("fulfillmentLineItems")),
@@ -220,7 +214,7 @@ def to_fulfillment(node: dict) -> Fulfillment | None:
 def _fulfilled_items(connection: object) -> tuple[FulfilledItem, ...]:
     units: Counter[str] = Counter()
     for part in nodes(connection):
-        line_id = numeric_id(_object(part, "lineItem").get("id"))
+        line_id = numeric_id(field(part, "lineItem").get("id"))
         quantity = part.get("quantity")
         if line_id and isinstance(quantity, int) and not isinstance(quantity, bool):
             units[line_id] += quantity
@@ -244,7 +238,7 @@ def to_return(node: dict, order_id: str) -> Return:
     units: Counter[str] = Counter()
     notes = []
     for part in nodes(node.get("returnLineItems")):
-        line_id = numeric_id(_object(_object(part, "fulfillmentLineItem"), "lineItem").get("id"))
+        line_id = numeric_id(field(field(part, "fulfillmentLineItem"), "lineItem").get("id"))
         quantity = part.get("quantity")
         if line_id and isinstance(quantity, int) and not isinstance(quantity, bool):
             units[line_id] += quantity
@@ -252,92 +246,9 @@ def to_return(node: dict, order_id: str) -> Return:
             notes.append(note if isinstance(note, str) and note.strip() else None)
     return Return(
         id=return_id,
-        order_id=numeric_id(_object(node, "order").get("id")) or order_id,
+        order_id=numeric_id(field(node, "order").get("id")) or order_id,
         status=(text(node.get("status")) or "requested").lower(),
         reason=next((note for note in notes if note), None),
         lines=tuple(ReturnLine(k, units[k]) for k in sorted(units, key=int)),
-        created_at=_time(node, "createdAt", f"return {return_id}"),
+        created_at=moment(node, "createdAt", f"return {return_id}"),
     )
-
-
-@dataclass(frozen=True)
-class Colour:
-    color: str | None
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A product as search candidates are fetched: the words scoring needs, no variants yet."""
-
-    id: str
-    title: str
-    product_type: str | None
-    description: str | None
-    tags: tuple[str, ...]
-    variants: tuple[Colour, ...]  # one per colour option value, for scoring
-
-
-def to_candidate(node: dict) -> Candidate:
-    colours = [
-        Colour(text(value.get("name")))
-        for option in node.get("options") or ()
-        if isinstance(option, dict) and (text(option.get("name")) or "").lower() in _COLOR_OPTIONS
-        for value in option.get("optionValues") or ()
-        if isinstance(value, dict)
-    ]
-    return Candidate(
-        id=local_id(node, "a product"),
-        title=text(node.get("title")) or "",
-        product_type=text(node.get("productType")),
-        description=text(node.get("description")),
-        tags=tuple(t for t in _tags(node.get("tags")) if t.lower() != FINAL_SALE_TAG),
-        variants=tuple(colours),
-    )
-
-
-def to_product(node: dict) -> Product:
-    product_id = local_id(node, "a product")
-    return Product(
-        id=product_id,
-        handle=text(node.get("handle")) or product_id,
-        title=text(node.get("title")) or "",
-        description=text(node.get("description")) or "",
-        product_type=text(node.get("productType")),
-        final_sale=is_final_sale(node.get("tags")),
-        variants=tuple(to_variant(v) for v in nodes(node.get("variants"))),
-    )
-
-
-def to_variant(node: dict) -> Variant:
-    variant_id = local_id(node, "a product variant")
-    options = {
-        (text(o.get("name")) or "").lower(): text(o.get("value"))
-        for o in node.get("selectedOptions") or ()
-        if isinstance(o, dict)
-    }
-    title = text(node.get("title"))
-    return Variant(
-        id=variant_id,
-        sku=text(node.get("sku")) or "",
-        title="Default" if title in (None, "Default Title") else title,
-        size=next((options[k] for k in _SIZE_OPTIONS if options.get(k)), None),
-        color=next((options[k] for k in _COLOR_OPTIONS if options.get(k)), None),
-        price=money(node.get("price"), f"variant {variant_id}"),
-        inventory=_stock(node),
-        restock_date=_date(_object(node, "restockDate").get("value")),
-    )
-
-
-def _stock(node: dict) -> int:
-    if _object(node, "inventoryItem").get("tracked") is False:
-        return UNTRACKED_STOCK
-    quantity = node.get("inventoryQuantity")
-    return quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else 0
-
-
-def _date(value: object) -> date | None:
-    """A date metafield ("2026-06-25"); anything else is no date."""
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None

@@ -16,14 +16,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date
 
+from bot.notify.shopify_json import text
 from bot.oms import shopify_queries as q
-from bot.oms.base import Product
+from bot.oms.base import Product, Variant
 from bot.oms.search import STOPWORDS, exact_words, matching_variants, score, stem, words
 from bot.oms.shopify_client import ShopifyGraphQL
-from bot.oms.shopify_parse import Candidate, gid, local_id, nodes, to_candidate, to_product
+from bot.oms.shopify_parse import (
+    FINAL_SALE_TAG,
+    field,
+    gid,
+    is_final_sale,
+    local_id,
+    money,
+    nodes,
+    tag_list,
+)
 
 ACTIVE = "status:active"
+# Stock Shopify does not count always sells: shown as plenty, never "only 2 left".
+UNTRACKED_STOCK = 999
+_SIZE_OPTIONS = frozenset({"size"})
+_COLOR_OPTIONS = frozenset({"color", "colour"})
 
 
 @dataclass(frozen=True)
@@ -132,3 +147,86 @@ def _details(client: ShopifyGraphQL, ids: list[str]) -> dict[str, Product]:
     )
     products = [n for n in data.get("nodes") or () if isinstance(n, dict) and n.get("id")]
     return {local_id(node, "a product"): to_product(node) for node in products}
+
+
+@dataclass(frozen=True)
+class Colour:
+    color: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A product as search candidates are fetched: the words scoring needs, no variants yet."""
+
+    id: str
+    title: str
+    product_type: str | None
+    description: str | None
+    tags: tuple[str, ...]
+    variants: tuple[Colour, ...]  # one per colour option value, for scoring
+
+
+def to_candidate(node: dict) -> Candidate:
+    colours = [
+        Colour(text(value.get("name")))
+        for option in node.get("options") or ()
+        if isinstance(option, dict) and (text(option.get("name")) or "").lower() in _COLOR_OPTIONS
+        for value in option.get("optionValues") or ()
+        if isinstance(value, dict)
+    ]
+    return Candidate(
+        id=local_id(node, "a product"),
+        title=text(node.get("title")) or "",
+        product_type=text(node.get("productType")),
+        description=text(node.get("description")),
+        tags=tuple(t for t in tag_list(node.get("tags")) if t.lower() != FINAL_SALE_TAG),
+        variants=tuple(colours),
+    )
+
+
+def to_product(node: dict) -> Product:
+    product_id = local_id(node, "a product")
+    return Product(
+        id=product_id,
+        handle=text(node.get("handle")) or product_id,
+        title=text(node.get("title")) or "",
+        description=text(node.get("description")) or "",
+        product_type=text(node.get("productType")),
+        final_sale=is_final_sale(node.get("tags")),
+        variants=tuple(to_variant(v) for v in nodes(node.get("variants"))),
+    )
+
+
+def to_variant(node: dict) -> Variant:
+    variant_id = local_id(node, "a product variant")
+    options = {
+        (text(o.get("name")) or "").lower(): text(o.get("value"))
+        for o in node.get("selectedOptions") or ()
+        if isinstance(o, dict)
+    }
+    title = text(node.get("title"))
+    return Variant(
+        id=variant_id,
+        sku=text(node.get("sku")) or "",
+        title="Default" if title in (None, "Default Title") else title,
+        size=next((options[k] for k in _SIZE_OPTIONS if options.get(k)), None),
+        color=next((options[k] for k in _COLOR_OPTIONS if options.get(k)), None),
+        price=money(node.get("price"), f"variant {variant_id}"),
+        inventory=_stock(node),
+        restock_date=_date(field(node, "restockDate").get("value")),
+    )
+
+
+def _stock(node: dict) -> int:
+    if field(node, "inventoryItem").get("tracked") is False:
+        return UNTRACKED_STOCK
+    quantity = node.get("inventoryQuantity")
+    return quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else 0
+
+
+def _date(value: object) -> date | None:
+    """A date metafield ("2026-06-25"); anything else is no date."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

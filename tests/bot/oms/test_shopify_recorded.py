@@ -26,7 +26,8 @@ from bot.oms.base import (
     Variant,
 )
 from bot.oms.shopify import ShopifyStore
-from bot.oms.shopify_parse import UNTRACKED_STOCK, shipment_status, to_product
+from bot.oms.shopify_parse import shipment_status
+from bot.oms.shopify_products import UNTRACKED_STOCK, to_product
 from tests.fakes.shopify import FakeShopify, fixture, shopify_store
 
 ORDER_ID = "5830000001042"
@@ -282,3 +283,40 @@ def test_other_statuses_read_as_the_nearest_or_not_at_all(
     shopify: object, ours: str | None
 ) -> None:
     assert shipment_status(shopify) == ours
+
+
+def test_customers_whose_number_is_not_the_texter_s_are_not_asked_about(
+    store: ShopifyStore, fake_shopify: FakeShopify
+) -> None:
+    near_miss = {
+        "data": {
+            "customers": {
+                "nodes": [
+                    {
+                        "id": "gid://shopify/Customer/7120000004418",
+                        "defaultPhoneNumber": {"phoneNumber": "+12065550144"},
+                    }
+                ]
+            }
+        }
+    }
+    fake_shopify.answer_next(near_miss)
+    assert store.orders_for_phone("(206) 555-0143") == []
+    (asked,) = fake_shopify.received
+    assert asked.variables == {"query": 'phone:"+12065550143"', "first": 5}
+
+
+def test_an_order_with_another_number_is_not_the_texter_s(
+    store: ShopifyStore, fake_shopify: FakeShopify
+) -> None:
+    customer = {
+        "id": "gid://shopify/Customer/7120000004417",
+        "defaultPhoneNumber": {"phoneNumber": "+1 206 555 0143"},
+    }
+    fake_shopify.answer_next({"data": {"customers": {"nodes": [customer]}}})
+    order = fixture("order.json")["data"]["order"]
+    order["phone"] = "+13125550199"  # given at checkout: it wins over the customer's
+    page = {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": [order]}
+    fake_shopify.answer_next({"data": {"orders": page}})
+    assert store.orders_for_phone("+12065550143") == []
+    assert fake_shopify.received[1].variables["query"] == "customer_id:7120000004417"
