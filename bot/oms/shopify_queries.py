@@ -1,8 +1,12 @@
 """The GraphQL documents the Shopify adapter sends, sized to stay under Shopify's query cost.
 
-A single query may ask for at most 1000 points: an object costs 1, a connection 2 plus the
-objects it may return (`first`). One order below asks for about 400, so order pages hold
-two; the actual cost (what the bucket pays) is far lower for ordinary orders.
+A single query may ask for at most 1000 points: an object costs 1, a connection 2 plus `first`
+times what each of its objects costs. One order (OrderFields) asks for about 370: 4 for the
+order, customer and address, 82 for 20 line items, 5 x 56 for fulfillments (20 lines and 10
+scans each). So order pages hold two (about 740), and Returnables (an order and 5 x 64 for
+returnable packages) about 690. A product with 50 variants asks for about 200, so details come
+4 at a time. The actual cost, what the bucket pays, is far lower for ordinary orders. Orders
+with more than 20 line items, 5 packages or 10 scans a package are read in part.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ ORDER_LIMIT = 20  # orders one look-up returns at most (10 pages)
 CUSTOMER_LIMIT = 5  # customers sharing one phone number
 CANDIDATE_PAGE = 50  # products per page of search candidates
 CATALOGUE_SCAN = 250  # products read at most to find a misspelled word
-DETAIL_BATCH = 5  # products whose variants one query fetches
+DETAIL_BATCH = 4  # products whose variants one query fetches
 
 ORDER_FIELDS = """
 fragment OrderFields on Order {
@@ -26,7 +30,7 @@ fragment OrderFields on Order {
   currencyCode
   customer { firstName lastName defaultPhoneNumber { phoneNumber } }
   shippingAddress { name address1 city provinceCode zip countryCodeV2 phone }
-  lineItems(first: 30) {
+  lineItems(first: 20) {
     nodes {
       id
       sku
@@ -45,7 +49,7 @@ fragment OrderFields on Order {
     estimatedDeliveryAt
     deliveredAt
     trackingInfo(first: 1) { company number url }
-    fulfillmentLineItems(first: 30) { nodes { id quantity lineItem { id } } }
+    fulfillmentLineItems(first: 20) { nodes { id quantity lineItem { id } } }
     events(first: 10, sortKey: HAPPENED_AT, reverse: true) {
       nodes { status happenedAt message city province }
     }
@@ -90,7 +94,7 @@ query Returnables($orderId: ID!) {
     nodes {
       id
       fulfillment { id }
-      returnableFulfillmentLineItems(first: 30) {
+      returnableFulfillmentLineItems(first: 20) {
         nodes { quantity fulfillmentLineItem { id lineItem { id } } }
       }
     }
@@ -109,7 +113,7 @@ mutation ReturnRequest($input: ReturnRequestInput!) {
       status
       createdAt
       order { id }
-      returnLineItems(first: 30) {
+      returnLineItems(first: 20) {
         nodes {
           ... on ReturnLineItem {
             id
