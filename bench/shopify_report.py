@@ -83,6 +83,12 @@ def section(runs: Sequence[Run]) -> Section:
             Goal(f"0 lost notifications ({r.backend})", str(t.lost), t.lost == 0 and r.drained),
         ]
         notes += _notes(r)
+    notes.append(
+        "The desk hands alerts to Rasa one at a time, and each is a turn of the model, so the "
+        "time to the last text measures Rasa composing every alert (all to the four consented "
+        "customers, whose conversations grow long); *superseded* alerts were still waiting when "
+        "newer news of their package was recorded, so only the newer one went out."
+    )
     return Section(
         f"Shopify webhooks: {WEBHOOKS:,} deliveries from {SENDERS} senders (issue 5)",
         METHOD,

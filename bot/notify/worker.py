@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.notify import alerts, receipts
 from bot.notify.assistant import Assistant, AssistantUnavailable
 from bot.notify.deliver import queue_alert
-from bot.notify.events import UnexpectedPayload, parse_webhook
+from bot.notify.events import ShopifyEvent, UnexpectedPayload, parse_webhook
 from bot.notify.record import needs_order, record_event
 from bot.notify.wording import params, render, response_name, to_entities
 from bot.oms.base import OrderSystemError
@@ -103,7 +103,7 @@ class Notifier:
         for outcome in outcomes:
             log.info("Shopify %s: %s", event.topic, outcome)
 
-    def _needs_order(self, event) -> bool:
+    def _needs_order(self, event: ShopifyEvent) -> bool:
         with self.services.db.read() as session:
             return needs_order(session, event)
 
