@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import lru_cache
@@ -11,10 +13,13 @@ from typing import Any, TypeVar
 from rasa_sdk import Action, Tracker
 
 from bot.config import Settings
+from bot.oms.base import OrderSystemError
 from bot.phone import normalize, time_zone_for
 from bot.services import Services, build_services
+from bot.support.replies import reply
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
@@ -23,8 +28,37 @@ def default_services() -> Services:
     return build_services(Settings.from_env())
 
 
+def _answers_when_store_is_down(run: Callable[..., Any]) -> Callable[..., Any]:
+    """The store's order system is down or slow: say so and keep the conversation going.
+
+    Nothing was done for the customer, so the reply asks them to try again (or text AGENT);
+    a form stays where it was, so the next message picks it up again.
+    """
+
+    @functools.wraps(run)
+    async def guarded(self, dispatcher, tracker, domain):
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except OrderSystemError as exc:
+            log.warning("%s: the order system failed: %s", self.name(), exc)
+            dispatcher.utter_message(text=reply("order_system_down"))
+            return []
+
+    guarded.guards_order_system = True
+    return guarded
+
+
 class UsesServices:
-    """Gives an action its services: passed in by tests, else built from the environment."""
+    """Gives an action its services: passed in by tests, else built from the environment.
+
+    Every `run` a subclass defines answers politely when the order system fails.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "guards_order_system", False):
+            cls.run = _answers_when_store_is_down(run)
 
     def __init__(self, services: Services | None = None) -> None:
         self._services = services

@@ -62,14 +62,23 @@ def replying_to_alert(tracker: Tracker) -> str | None:
     return None
 
 
-class OrderForm(UsesServices, FormValidationAction, ABC):
-    """Shared by every form about one order; abstract, so the SDK does not register it."""
-
-    choose: Chooser = staticmethod(pick_order)
+class GuardedForm(UsesServices, FormValidationAction, ABC):
+    """A form's validation, answering politely when the order system fails (UsesServices)."""
 
     @abstractmethod
     def name(self) -> str:
         """validate_<form>."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[EventType]:
+        return await super().run(dispatcher, tracker, domain)
+
+
+class OrderForm(GuardedForm):
+    """Shared by every form about one order; abstract, so the SDK does not register it."""
+
+    choose: Chooser = staticmethod(pick_order)
 
     def more_slots(self, tracker: Tracker, order: Order) -> list[str]:
         """What the request needs once the order is known and proven (nothing by default)."""
@@ -255,7 +264,7 @@ class ValidateReturnForm(OrderForm):
         return {"return_reason": reason or None}
 
 
-class ValidateProductForm(UsesServices, FormValidationAction):
+class ValidateProductForm(GuardedForm):
     def name(self) -> str:
         return "validate_product_form"
 

@@ -9,6 +9,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PigeonAction, sender_phone
+from bot.oms.base import OrderSystemError
 
 CARRIED = ("order_number", "verified_order", "customer_name", "alerted_order")
 
@@ -25,7 +26,10 @@ class ActionSessionStart(PigeonAction):
         events.append(SlotSet("store_name", self.services.settings.store_name))
         phone = sender_phone(tracker)
         if phone and not tracker.get_slot("customer_name"):
-            orders = await self.call(self.services.oms.orders_for_phone, phone)
+            try:  # the name is a courtesy: a session starts even when the store is down
+                orders = await self.call(self.services.oms.orders_for_phone, phone)
+            except OrderSystemError:
+                orders = []
             name = next((o.customer_name for o in orders if o.customer_name), None)
             if name:
                 events.append(SlotSet("customer_name", name.split()[0]))
