@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from sanic import Sanic
 from sanic.request import Request
@@ -73,32 +74,40 @@ def _run_dispatcher(app: Sanic, services: Services, gateway: SmsGateway) -> None
     )
     app.ctx.dispatcher = dispatcher
 
-    async def start(app: Sanic, loop) -> None:
-        app.ctx.stop = asyncio.Event()
-        app.ctx.dispatch_task = asyncio.ensure_future(dispatcher.run(app.ctx.stop))
-
-    async def stop(app: Sanic, loop) -> None:
-        app.ctx.stop.set()
-        await app.ctx.dispatch_task
+    async def close() -> None:
         await gateway.close()
 
-    app.register_listener(start, "after_server_start")
-    app.register_listener(stop, "before_server_stop")
+    _run_in_background(app, dispatcher.run, close)
 
 
 def _run_notifier(app: Sanic, services: Services, assistant: Assistant) -> None:
     notifier = Notifier(services, assistant, lull=app.ctx.shopify_acks.lull)
     app.ctx.notifier = notifier
 
-    async def start(app: Sanic, loop) -> None:
-        app.ctx.notify_stop = asyncio.Event()
-        app.ctx.notify_task = asyncio.ensure_future(notifier.run(app.ctx.notify_stop))
-
-    async def stop(app: Sanic, loop) -> None:
-        app.ctx.notify_stop.set()
-        await app.ctx.notify_task
+    async def close() -> None:
         await assistant.close()
         app.ctx.shopify_writer.close()
+
+    _run_in_background(app, notifier.run, close)
+
+
+def _run_in_background(
+    app: Sanic,
+    run: Callable[[asyncio.Event], Awaitable[None]],
+    close: Callable[[], Awaitable[None]],
+) -> None:
+    """Run `run(stop)` while the server is up; on shutdown set `stop`, wait, then `close()`."""
+    running: list[tuple[asyncio.Event, asyncio.Future]] = []
+
+    async def start(app: Sanic, loop) -> None:
+        stop_event = asyncio.Event()  # made on the server's loop, fresh for each start
+        running.append((stop_event, asyncio.ensure_future(run(stop_event))))
+
+    async def stop(app: Sanic, loop) -> None:
+        stop_event, task = running.pop()
+        stop_event.set()
+        await task
+        await close()
 
     app.register_listener(start, "after_server_start")
     app.register_listener(stop, "before_server_stop")
