@@ -7,13 +7,12 @@ twilio channel (the channel it replaces), in one Rasa server, with one model and
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-from rasa.core.channels.rest import RestInput
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 
 from bench.burst import Burst, Target, burst, numbers, warm_up
@@ -22,16 +21,14 @@ from bench.report import Goal, Section, Table, percentile, progress
 from bench.stack import (
     ActionServer,
     DeskServer,
+    RasaServer,
     bench_settings,
-    pending_outbox,
     prepare_database,
-    rasa_app,
+    unfinished_texts,
 )
-from bot.services import build_services
+from bot.launch import ROOT
 from bot.store import Database
-from channels.sms import SmsInput
 from tests.fakes.twilio import FakeTwilio
-from tests.http import serving
 
 TEXTS = ("hi", "where is my order")  # a rule answers the first; a form asks after the second
 SENDERS = 100
@@ -44,14 +41,15 @@ SMS, REST, TWILIO = "sms (Pigeon)", "rest (Rasa)", "twilio (Rasa built-in)"
 AREA = {SMS: 206, REST: 415, TWILIO: 312}  # each channel's senders are new numbers
 
 METHOD = f"""\
-One process runs Rasa {{rasa}} with `models/pigeon.tar.gz` and three input channels (Pigeon's
-`sms`, Rasa's `rest`, Rasa's built-in `twilio` pointed at a fake Twilio) and the fake Twilio
-on an event loop of its own. As in production, the action server and the desk (`python -m
-bot serve`, whose outbox dispatcher sends the SMS channel's replies; pacing 1,000/s, so
-pacing is not what is measured) are processes of their own. The database is SQLite, the
-embedded default. For each text and channel in turn: {WARM_UP} texts one at a time to warm
-up, then {SENDERS} texts from {SENDERS} new numbers at once, each on a new connection, fired
-from a process of its own (`bench/load.py`: prepared requests on bare asyncio streams), so
+`rasa run` (Rasa {{rasa}}, `models/pigeon.tar.gz`, as the Procfile starts it) with three input
+channels: Pigeon's `sms`, Rasa's `rest`, and Rasa's built-in `twilio` pointed at a fake
+Twilio that the bench serves on an event loop of its own. As in production, the action
+server and the desk (`python -m bot serve`, whose outbox dispatcher sends the SMS channel's
+replies; pacing 1,000/s, so pacing is not what is measured) are processes of their own.
+The database is SQLite, the embedded default. For each text and channel in turn:
+{WARM_UP} texts one at a time to warm up, then {SENDERS} texts from {SENDERS} new numbers at
+once, each on a new connection, fired from a process of its own (`bench/load.py`: prepared
+requests on bare asyncio streams, on uvloop as Sanic serves them), so
 the load generator neither slows the server nor is slowed by it.
 *ack* is the time to the HTTP response; a text is *answered* when its reply reached Twilio's
 API (for `rest`: when the response with the reply arrived); *as expected*: the number got
@@ -60,11 +58,18 @@ request to the last answer; *answered/s* = answered / all answered."""
 
 
 class FakeBackedTwilioInput(TwilioInput):
-    """Rasa's built-in twilio channel, unchanged but for where its Twilio client points."""
+    """Rasa's built-in twilio channel, unchanged but for where its Twilio client points.
+
+    Named by module path in the bench's credentials file, with `api_url` the fake's URL.
+    """
 
     def __init__(self, api_url: str) -> None:
         super().__init__(ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER)
         self.api_url = api_url
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> FakeBackedTwilioInput:
+        return cls((credentials or {})["api_url"])
 
     def get_output_channel(self) -> TwilioOutput:
         out = TwilioOutput(self.account_sid, self.auth_token, self.twilio_number)
@@ -85,50 +90,45 @@ class Rig:
 
     fake: FakeTwilio
     load: LoopThread  # the load generator's event loop
-    sms: SmsInput
     db: Database
-    action_errors: ErrorCount
+    rasa_log: Path  # Rasa logs a failed action call there and carries on without it
 
 
-class ErrorCount(logging.Handler):
-    """Counts a logger's errors: Rasa logs a failed action call and carries on without it."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+def credentials(path: Path, twilio_url: str) -> Path:
+    """Pigeon's channels as in `credentials.yml`, plus Rasa's twilio channel at the fake."""
+    channel = f"{FakeBackedTwilioInput.__module__}.{FakeBackedTwilioInput.__name__}"
+    path.write_text(
+        (ROOT / "credentials.yml").read_text() + f"{channel}:\n  api_url: {twilio_url}\n"
+    )
+    return path
 
 
 async def _measure(data_dir: Path, fake: FakeTwilio, logs: Path) -> list[Burst]:
     settings = bench_settings(data_dir, fake.url, mps=1000)
-    services = build_services(settings)
-    db = await asyncio.to_thread(prepare_database, services.db)
-    sms = SmsInput(services)
+    db = await asyncio.to_thread(prepare_database, Database(settings.database_url))
     actions = ActionServer(settings, logs / "action-server.log")
+    settings = replace(settings, action_port=actions.port)
+    rasa = RasaServer(
+        settings, logs / "rasa.log", credentials(data_dir / "credentials.yml", fake.url)
+    )
     desk = DeskServer(settings, logs / "desk.log")
-    actions.start()
-    desk.start()
-    progress("burst: loading the model into Rasa (about a minute)")
-    app = rasa_app([sms, RestInput(), FakeBackedTwilioInput(fake.url)], actions.url)
-    action_errors = ErrorCount()
-    logging.getLogger(RASA_ACTION_LOGGER).addHandler(action_errors)
+    servers = (actions, rasa, desk)
+    for server in servers:
+        server.start()
     try:
+        progress("burst: starting Rasa (the model loads in about a minute), actions, the desk")
+        await asyncio.gather(*(server.ready() for server in servers))
+        base = f"http://127.0.0.1:{rasa.port}"
         with LoopThread("load") as load:
-            async with serving(app) as base:
-                await actions.ready()
-                await desk.ready()
-                targets = [
-                    Target(SMS, f"{base}/webhooks/sms/webhook", via_twilio=True),
-                    Target(REST, f"{base}/webhooks/rest/webhook", via_twilio=False),
-                    Target(TWILIO, f"{base}/webhooks/twilio/webhook", via_twilio=True),
-                ]
-                return await _bursts(targets, Rig(fake, load, sms, db, action_errors))
+            targets = [
+                Target(SMS, f"{base}/webhooks/sms/webhook", via_twilio=True),
+                Target(REST, f"{base}/webhooks/rest/webhook", via_twilio=False),
+                Target(TWILIO, f"{base}/webhooks/twilio/webhook", via_twilio=True),
+            ]
+            return await _bursts(targets, Rig(fake, load, db, rasa.log_path))
     finally:
-        logging.getLogger(RASA_ACTION_LOGGER).removeHandler(action_errors)
-        actions.stop()
-        desk.stop()
+        for server in servers:
+            server.stop()
         db.dispose()
 
 
@@ -143,17 +143,23 @@ async def _bursts(targets: list[Target], rig: Rig) -> list[Burst]:
             expected = await rig.load.run(warm_up(target, warm, text, rig.fake))
             await _settle(rig)
             senders = numbers(area, 2000 + 200 * t, SENDERS)
-            before = rig.action_errors.count
+            errors_before = action_errors(rig.rasa_log)
             result = await rig.load.run(burst(target, senders, text, rig.fake, expected))
             await _settle(rig)
-            results.append(replace(result, action_errors=rig.action_errors.count - before))
+            errors = action_errors(rig.rasa_log) - errors_before
+            results.append(replace(result, action_errors=errors))
     return results
+
+
+def action_errors(rasa_log: Path) -> int:
+    """Failed calls from Rasa to the action server logged so far."""
+    with rasa_log.open(errors="replace") as log:
+        return sum(1 for line in log if "ERROR" in line and RASA_ACTION_LOGGER in line)
 
 
 async def _settle(rig: Rig) -> None:
     """Let the last run's turns and texts finish, so runs never overlap."""
-    await rig.sms.idle()
-    while await asyncio.to_thread(pending_outbox, rig.db):
+    while await asyncio.to_thread(unfinished_texts, rig.db):
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
 
@@ -226,12 +232,12 @@ def _notes(r: Burst) -> list[str]:
         notes.append(
             f"{r.channel}, {r.text!r}: {r.action_errors} call(s) from Rasa to the action server "
             f"failed during the burst; Rasa carries on without that action's events "
-            f"(`{RASA_ACTION_LOGGER}` in results/bench/bench.log)."
+            f"(`{RASA_ACTION_LOGGER}` in results/bench/rasa.log)."
         )
     if r.as_expected < r.sent:
         notes.append(
             f"{r.channel}, {r.text!r}: {r.sent - r.as_expected} number(s) did not get exactly "
-            "the warm-up's answer (a different or repeated text; see results/bench/bench.log)."
+            "the warm-up's answer (a different or repeated text; see results/bench/rasa.log)."
         )
     return notes
 

@@ -11,11 +11,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
-from sanic import Sanic
 from sqlalchemy import func, select
 
 from bench.loops import ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER, LoopThread
@@ -29,7 +28,7 @@ from bot.sms.pacing import Pacer
 from bot.sms.twilio_gateway import from_settings
 from bot.store import Database
 from bot.store.migrate import upgrade
-from bot.store.models import OutboxItem
+from bot.store.models import Message, OutboxItem, WebhookReceipt
 
 OURS = ("PIGEON_", "DATABASE_", "RASA_", "TWILIO_", "SHOPIFY_", "PUBLIC_URL", "ACTION_", "DESK_")
 START_TIMEOUT = 180.0  # seconds for the action server to answer /health
@@ -175,6 +174,10 @@ class RasaServer(Server):
     kind = "Rasa server"
     health_path = "/"
 
+    def __init__(self, settings: Settings, log_path: Path, credentials: Path | None = None) -> None:
+        super().__init__(settings, log_path)
+        self.credentials = credentials or ROOT / "credentials.yml"
+
     def argv(self) -> list[str]:
         token = self.environment()[config.RASA_TOKEN]
         return [
@@ -188,7 +191,7 @@ class RasaServer(Server):
             "--model",
             str(model_path()),
             "--credentials",
-            "credentials.yml",
+            str(self.credentials),
             "--endpoints",
             "endpoints.yml",
         ]
@@ -218,17 +221,14 @@ def pigeon_env(s: Settings) -> dict[str, str]:
     return env
 
 
-def rasa_app(channels: Sequence[object], action_url: str) -> Sanic:
-    """The Rasa server `rasa run` would build, without its HTTP API, loading our model."""
-    from rasa.core.run import configure_app, load_agent_on_start
-    from rasa.core.utils import AvailableEndpoints
-    from rasa.utils.endpoints import EndpointConfig
-
-    endpoints = AvailableEndpoints(action=EndpointConfig(url=action_url))
-    app = configure_app(input_channels=list(channels), enable_api=False, endpoints=endpoints)
-    load = functools.partial(load_agent_on_start, str(model_path()), endpoints, None)
-    app.register_listener(load, "before_server_start")
-    return app
+def unfinished_texts(db: Database) -> int:
+    """Inbound texts not yet answered and replies not yet handed to Twilio."""
+    with db.read() as session:
+        unsorted = select(func.count()).where(WebhookReceipt.processed_at.is_(None))
+        unanswered = select(func.count()).where(
+            Message.direction == "in", Message.status == "received"
+        )
+        return session.scalar(unsorted) + session.scalar(unanswered) + pending_outbox(db)
 
 
 @contextlib.asynccontextmanager

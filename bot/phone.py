@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
 DEFAULT_REGION = "US"
+# A North American number already in E.164, as Twilio sends it: nothing to parse.
+_NANP_E164 = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
 
 
 def normalize(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
     """The number in E.164 (+12065550101), or None when it is not a possible phone number."""
     if not raw:
         return None
+    if _NANP_E164.fullmatch(raw):
+        return raw
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:

@@ -19,25 +19,28 @@ from bot.notify.deliver import queue_alert
 from bot.phone import mask
 from bot.services import Services, build_services
 from bot.sms.inbound import (
+    Accepted,
     BadInbound,
     InboundSms,
-    accept,
+    Receipt,
+    accept_many,
     assistant_text,
     is_unanswered,
-    mark_handled,
+    mark_many,
     parse_form,
 )
 from bot.sms.outbound import enqueue_for_phone
 from bot.sms.receipts import ReceiptWriter, unprocessed
 from bot.sms.turns import AcksFirst, AssistantThread, SenderQueues
 from bot.sms.webhook import twilio_form
+from bot.store.batching import GroupWriter
 from bot.store.models import Conversation, Message
 
 log = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 REPLAY_WINDOW = timedelta(hours=24)
-MAX_TURNS = 8  # turns in progress at once; more wait their turn (the action server is one)
+MAX_TURNS = 100  # turns in progress at once; more wait their turn (the action server is one)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -100,6 +103,8 @@ class SmsInput(InputChannel):
         self._acks_first = AcksFirst()  # during a burst, acknowledge every text before answering
         self._turns = asyncio.Semaphore(MAX_TURNS)
         self._writer: ReceiptWriter | None = None
+        self._sorter: GroupWriter[Receipt, Accepted | Exception] | None = None
+        self._marker: GroupWriter[tuple[int, str | None], None] | None = None
         self._on_new_message: OnNewMessage | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -134,6 +139,9 @@ class SmsInput(InputChannel):
 
         async def stop(app, loop) -> None:
             self._assistant.close()
+            for writer in (self._sorter, self._marker):
+                if writer is not None:
+                    writer.close()
 
         bp.add_route(health, "/", methods=["GET"])
         bp.add_route(webhook, "/webhook", methods=["POST"])
@@ -169,6 +177,24 @@ class SmsInput(InputChannel):
             self._writer = ReceiptWriter(self.services.db, self.services.clock, self._stored)
         return self._writer
 
+    @property
+    def sorter(self) -> GroupWriter[Receipt, Accepted | Exception]:
+        """Sorts texts in groups: a burst's texts share a transaction instead of one each."""
+        if self._sorter is None:
+            s = self.services
+            self._sorter = GroupWriter(
+                lambda texts: accept_many(s.db, texts, s.settings, s.clock), "sms-sort"
+            )
+        return self._sorter
+
+    @property
+    def marker(self) -> GroupWriter[tuple[int, str | None], None]:
+        """Records answered (or failed) texts in groups, like the sorter."""
+        if self._marker is None:
+            db = self.services.db
+            self._marker = GroupWriter(lambda outcomes: mark_many(db, outcomes), "sms-mark")
+        return self._marker
+
     def _stored(self, sms: InboundSms, receipt_id: int) -> None:
         """A new text is on disk: queue its sorting and its turn behind the sender's others."""
         on_new_message = self._on_new_message
@@ -176,16 +202,26 @@ class SmsInput(InputChannel):
 
     async def _sort(self, sms: InboundSms, receipt_id: int, on_new_message: OnNewMessage) -> None:
         """Thread, keywords, consent; then the assistant's turn when it is the assistant's."""
-        services = self.services
         await self._acks_first.lull()
-        accepted = await asyncio.to_thread(
-            accept, services.db, sms, services.settings, services.clock, receipt_id
-        )
+        accepted = await self.sorter.submit((sms, receipt_id))
+        if isinstance(accepted, Exception):  # its receipt stays unprocessed: sorted at restart
+            log.error(
+                "could not sort a text from %s (%s); it is sorted again at the next start",
+                mask(sms.from_phone),
+                type(accepted).__name__,
+            )
+            return
         if accepted.for_assistant:
             await self.answer(sms, accepted.stored.message_id, on_new_message)
 
     def _queue_turn(self, sms: InboundSms, message_id: int, on_new_message: OnNewMessage) -> None:
-        self._answering.add(sms.from_phone, lambda: self.answer(sms, message_id, on_new_message))
+        """Queue the turn of a text stored before a restart, unless it has been answered since."""
+
+        async def turn() -> None:
+            if await asyncio.to_thread(is_unanswered, self.services.db, message_id):
+                await self.answer(sms, message_id, on_new_message)
+
+        self._answering.add(sms.from_phone, turn)
 
     def _spawn(self, coroutine: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -193,10 +229,7 @@ class SmsInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
     async def answer(self, sms: InboundSms, message_id: int, on_new_message: OnNewMessage) -> None:
-        """Run one turn, once: callers queue it behind the sender's earlier texts."""
-        db = self.services.db
-        if not await asyncio.to_thread(is_unanswered, db, message_id):
-            return  # a replay and the live webhook queued the same text: it is answered
+        """Run one turn: callers queue it behind the sender's earlier texts."""
         error = None
         try:
             async with self._turns:
@@ -205,7 +238,7 @@ class SmsInput(InputChannel):
         except Exception as exc:  # recorded on the message: never a silent drop
             log.exception("assistant failed on a text from %s", mask(sms.from_phone))
             error = f"assistant failed: {type(exc).__name__}"
-        await asyncio.to_thread(mark_handled, db, message_id, error)
+        await self.marker.submit((message_id, error))
 
     async def idle(self) -> None:
         """Wait until every text received so far is stored and answered."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -86,38 +87,84 @@ def accept(
     The webhook receipt it came from (if any) is marked processed in the same transaction.
     """
     with db.write() as session:
-        if receipt_id is not None:
-            receipt = session.get(WebhookReceipt, receipt_id)
-            receipt.status, receipt.processed_at = "processed", clock.now()
-        stored = record_inbound(
-            session,
-            phone=sms.from_phone,
-            channel="sms",
-            body=sms.body,
-            external_id=sms.sid,
-            media=list(sms.media),
-            clock=clock,
-        )
-        if stored.duplicate:
-            return Accepted(stored, False)
-        message = session.get(Message, stored.message_id)
-        conversation = session.get(Conversation, stored.conversation_id)
-        keyword = detect(sms.body)
-        if keyword and handle_keyword(session, keyword, conversation, settings, clock):
-            message.status = "keyword"
-            return Accepted(stored, False)
-        if is_opted_out(session, sms.from_phone):
-            message.status = "held"  # shown in the inbox, never answered
-            return Accepted(stored, False)
-        return Accepted(stored, True)
+        return _accept(session, sms, settings, clock, receipt_id)
+
+
+Receipt = tuple[InboundSms, int | None]  # a text and the webhook receipt it was stored as
+
+
+def accept_many(
+    db: Database, texts: Sequence[Receipt], settings: Settings, clock: Clock
+) -> list[Accepted]:
+    """`accept` for a group of texts in one transaction (a burst shares one commit).
+
+    Should the group fail, each text is accepted on its own, so one bad text cannot hold
+    back the others; its own error is then raised to its caller alone.
+    """
+    try:
+        with db.write() as session:
+            return [_accept(session, sms, settings, clock, rid) for sms, rid in texts]
+    except Exception:
+        if len(texts) == 1:
+            raise
+    return [_accepted_or_error(db, sms, settings, clock, rid) for sms, rid in texts]
+
+
+def _accepted_or_error(
+    db: Database, sms: InboundSms, settings: Settings, clock: Clock, receipt_id: int | None
+) -> Accepted | Exception:
+    try:
+        return accept(db, sms, settings, clock, receipt_id)
+    except Exception as exc:  # handed to this text's caller, which records it
+        return exc
+
+
+def _accept(
+    session: Session,
+    sms: InboundSms,
+    settings: Settings,
+    clock: Clock,
+    receipt_id: int | None,
+) -> Accepted:
+    if receipt_id is not None:
+        receipt = session.get(WebhookReceipt, receipt_id)
+        receipt.status, receipt.processed_at = "processed", clock.now()
+    stored = record_inbound(
+        session,
+        phone=sms.from_phone,
+        channel="sms",
+        body=sms.body,
+        external_id=sms.sid,
+        media=list(sms.media),
+        clock=clock,
+    )
+    if stored.duplicate:
+        return Accepted(stored, False)
+    message = session.get(Message, stored.message_id)
+    conversation = session.get(Conversation, stored.conversation_id)
+    keyword = detect(sms.body)
+    if keyword and handle_keyword(session, keyword, conversation, settings, clock):
+        message.status = "keyword"
+        return Accepted(stored, False)
+    if is_opted_out(session, sms.from_phone):
+        message.status = "held"  # shown in the inbox, never answered
+        return Accepted(stored, False)
+    return Accepted(stored, True)
 
 
 def mark_handled(db: Database, message_id: int, error: str | None = None) -> None:
     """Record that the assistant answered (or visibly failed to answer) a stored text."""
+    mark_many(db, [(message_id, error)])
+
+
+def mark_many(db: Database, outcomes: Sequence[tuple[int, str | None]]) -> list[None]:
+    """`mark_handled` for a group of texts, in one transaction."""
     with db.write() as session:
-        message = session.get(Message, message_id)
-        message.status = "failed" if error else "handled"
-        message.error_message = error
+        for message_id, error in outcomes:
+            message = session.get(Message, message_id)
+            message.status = "failed" if error else "handled"
+            message.error_message = error
+    return [None] * len(outcomes)
 
 
 def is_unanswered(db: Database, message_id: int) -> bool:

@@ -12,9 +12,11 @@ from bot.consent import record_opt_out
 from bot.sms.inbound import (
     BadInbound,
     accept,
+    accept_many,
     assistant_text,
     is_unanswered,
     mark_handled,
+    mark_many,
     parse_form,
 )
 from bot.sms.simulator import SIMULATOR_ACCOUNT_SID
@@ -194,3 +196,34 @@ def test_rasa_reads_no_intent_out_of_what_the_assistant_is_given(body: str) -> N
     assert unpacked.get(INTENT) is None
     # Rasa itself would have read an intent from the raw body: the check above can fail.
     assert YAMLStoryReader.unpack_regex_message(NluMessage({TEXT: body})).get(INTENT)
+
+
+# --- accept_many, mark_many: a burst's texts share a transaction ---
+
+
+def test_a_group_of_texts_is_sorted_like_one_at_a_time(db: Database, clock: FixedClock) -> None:
+    texts = [parse_form(_form(body)) for body in ("hi", "HELP", "hi again")]
+    texts[2] = parse_form(inbound_sms(SIMULATOR_ACCOUNT_SID, "+12065550102", STORE, "hi again"))
+    accepted = accept_many(db, [(sms, None) for sms in texts], SETTINGS, clock)
+    assert [a.for_assistant for a in accepted] == [True, False, True]
+    assert len({a.stored.conversation_id for a in accepted}) == 2  # two numbers, two threads
+    assert _message(db, accepted[1].stored.message_id).status == "keyword"
+
+
+def test_one_bad_text_in_a_group_does_not_hold_back_the_others(
+    db: Database, clock: FixedClock
+) -> None:
+    good, bad = parse_form(_form("hi")), parse_form(_form("no receipt"))
+    results = accept_many(db, [(good, None), (bad, 999_999)], SETTINGS, clock)
+    assert results[0].for_assistant
+    assert _message(db, results[0].stored.message_id).body == "hi"
+    assert isinstance(results[1], Exception)
+    assert _count(db, Message) == 1  # the failed text left nothing behind
+
+
+def test_a_group_of_outcomes_is_recorded(db: Database, clock: FixedClock) -> None:
+    ids = [accept(db, parse_form(_form(b)), SETTINGS, clock).stored.message_id for b in "ab"]
+    mark_many(db, [(ids[0], None), (ids[1], "assistant failed: Timeout")])
+    assert _message(db, ids[0]).status == "handled"
+    failed = _message(db, ids[1])
+    assert (failed.status, failed.error_message) == ("failed", "assistant failed: Timeout")
