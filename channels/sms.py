@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from bot.config import Settings
+from bot.heap import HeapFreezer
 from bot.notify.deliver import queue_alert
 from bot.phone import mask
 from bot.services import Services, build_services
@@ -102,6 +103,7 @@ class SmsInput(InputChannel):
         self._assistant = AssistantThread("sms-assistant")
         self._acks_first = AcksFirst()  # during a burst, acknowledge every text before answering
         self._turns = asyncio.Semaphore(MAX_TURNS)
+        self._heap = HeapFreezer()  # no full collection walks the model mid-burst
         self._writer: ReceiptWriter | None = None
         self._sorter: GroupWriter[Receipt, Accepted | Exception] | None = None
         self._marker: GroupWriter[tuple[int, str | None], None] | None = None
@@ -134,7 +136,9 @@ class SmsInput(InputChannel):
         async def webhook(request: Request) -> HTTPResponse:
             return await self.receive(request, on_new_message)
 
-        async def replay(app, loop) -> None:  # texts stored but not answered before a restart
+        async def started(app, loop) -> None:
+            self._heap.loaded()  # Rasa loads its model before the server starts
+            # Texts stored but not answered before a restart.
             self._spawn(self.replay_unanswered(on_new_message))
 
         async def stop(app, loop) -> None:
@@ -145,7 +149,7 @@ class SmsInput(InputChannel):
 
         bp.add_route(health, "/", methods=["GET"])
         bp.add_route(webhook, "/webhook", methods=["POST"])
-        bp.after_server_start(replay)
+        bp.after_server_start(started)
         bp.after_server_stop(stop)
         return bp
 
@@ -235,6 +239,7 @@ class SmsInput(InputChannel):
             async with self._turns:
                 await self._acks_first.lull()
                 await self._assistant.run(on_new_message(self._user_message(sms, message_id)))
+            self._heap.turn_done()
         except Exception as exc:  # recorded on the message: never a silent drop
             log.exception("assistant failed on a text from %s", mask(sms.from_phone))
             error = f"assistant failed: {type(exc).__name__}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -97,6 +98,8 @@ class AcksFirst:
     gives up and sends the text again); an answer costs a model's turn. While a burst of
     texts is arriving, the turns wait until no webhook has been in progress for `settle`
     seconds, but never longer than `patience`, so a steady stream cannot starve them.
+    Waiters sleep on one event (set by a timer `settle` after the last webhook ends), so
+    a hundred of them cost the burst nothing.
     """
 
     def __init__(
@@ -108,13 +111,20 @@ class AcksFirst:
         self.settle, self.patience, self._monotonic = settle, patience, monotonic
         self._in_progress = 0
         self._last = -float("inf")
+        self._quiet: asyncio.Event | None = None  # made by the first waiter, on its loop
+        self._timer: asyncio.TimerHandle | None = None
 
     def started(self) -> None:
         self._in_progress += 1
+        if self._quiet is not None:
+            self._quiet.clear()
+            self._disarm()
 
     def finished(self) -> None:
         self._in_progress -= 1
         self._last = self._monotonic()
+        if self._quiet is not None and not self._in_progress:
+            self._arm(self.settle)
 
     def quiet_for(self) -> float:
         """Seconds since the last webhook ended; 0 while one is in progress."""
@@ -123,9 +133,21 @@ class AcksFirst:
         return self._monotonic() - self._last
 
     async def lull(self) -> None:
-        deadline = self._monotonic() + self.patience
-        while (quiet := self.quiet_for()) < self.settle:
-            left = deadline - self._monotonic()
-            if left <= 0:
-                return
-            await asyncio.sleep(min(self.settle - quiet, left))
+        if self.quiet_for() >= self.settle:
+            return
+        if self._quiet is None:
+            self._quiet = asyncio.Event()
+            if not self._in_progress:
+                self._arm(self.settle - self.quiet_for())
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._quiet.wait(), self.patience)
+
+    def _arm(self, delay: float) -> None:
+        self._disarm()
+        quiet = self._quiet
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), quiet.set)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

@@ -2,6 +2,8 @@
 
 import asyncio
 
+import pytest
+
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.sms.inbound import InboundSms, accept
@@ -63,3 +65,44 @@ async def test_concurrent_texts_share_transactions_and_keep_their_order(
     assert await writer.store(texts[3]) is False  # a retry is recognised
     assert stored == [sms.sid for sms in texts]  # and not queued again
     assert len(unprocessed(db)) == 60
+
+
+async def test_texts_arriving_a_moment_apart_share_one_transaction(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+
+    def counting(db: Database, texts, clock) -> list[int | None]:
+        batches.append(len(texts))
+        return insert_receipts(db, texts, clock)
+
+    monkeypatch.setattr("bot.sms.receipts.insert_receipts", counting)
+    writer = ReceiptWriter(db, clock, lambda sms, _: None, linger=0.05, max_linger=1.0)
+
+    async def arrive(n: int) -> bool:
+        await asyncio.sleep(0.01 * n)  # a burst read off the network over 100 ms
+        return await writer.store(_sms(n))
+
+    assert await asyncio.gather(*(arrive(n) for n in range(10))) == [True] * 10
+    assert batches == [10]
+
+
+async def test_a_steady_stream_is_still_written_in_bounded_batches(
+    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+
+    def counting(db: Database, texts, clock) -> list[int | None]:
+        batches.append(len(texts))
+        return insert_receipts(db, texts, clock)
+
+    monkeypatch.setattr("bot.sms.receipts.insert_receipts", counting)
+    writer = ReceiptWriter(db, clock, lambda sms, _: None, linger=0.05, max_linger=0.1)
+
+    async def arrive(n: int) -> bool:
+        await asyncio.sleep(0.01 * n)  # never a 50 ms pause, for 400 ms
+        return await writer.store(_sms(n))
+
+    assert await asyncio.gather(*(arrive(n) for n in range(40))) == [True] * 40
+    assert sum(batches) == 40
+    assert len(batches) >= 2  # the first batch did not wait for the stream to end

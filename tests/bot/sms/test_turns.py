@@ -188,3 +188,18 @@ async def test_a_steady_stream_of_webhooks_cannot_starve_the_work() -> None:
     started = time.monotonic()
     await asyncio.wait_for(acks.lull(), 3)
     assert 0.25 <= time.monotonic() - started < 2.0
+
+
+async def test_a_webhook_in_the_settling_moment_holds_every_waiter_back_again() -> None:
+    acks = AcksFirst(settle=0.1, patience=5.0)
+    acks.started()
+    waiters = [asyncio.ensure_future(acks.lull()) for _ in range(50)]
+    acks.finished()
+    await asyncio.sleep(0.05)
+    acks.started()  # the next text of the burst, before the lull
+    await asyncio.sleep(0.2)
+    assert not any(w.done() for w in waiters)
+    acks.finished()
+    ended = time.monotonic()
+    await asyncio.wait_for(asyncio.gather(*waiters), 2)
+    assert time.monotonic() - ended >= 0.09
