@@ -99,6 +99,9 @@ class SmsInput(InputChannel):
     def __init__(self, services: Services | None = None) -> None:
         self._services = services
         self._answering = SenderQueues()  # a sender's texts, answered in arrival order
+        # Stored texts wait here, in arrival order, until the burst they came in is answered.
+        self._to_sort: list[tuple[InboundSms, int, OnNewMessage]] = []
+        self._queueing: asyncio.Task | None = None
         # Turns run on a loop of their own, so acknowledging Twilio never waits for the model.
         self._assistant = AssistantThread("sms-assistant")
         self._acks_first = AcksFirst()  # during a burst, acknowledge every text before answering
@@ -200,13 +203,27 @@ class SmsInput(InputChannel):
         return self._marker
 
     def _stored(self, sms: InboundSms, receipt_id: int) -> None:
-        """A new text is on disk: queue its sorting and its turn behind the sender's others."""
-        on_new_message = self._on_new_message
-        self._answering.add(sms.from_phone, lambda: self._sort(sms, receipt_id, on_new_message))
+        """A new text is on disk: it is sorted and answered once the burst is acknowledged.
+
+        Nothing is scheduled per text until then (a task each would slow the very
+        acknowledgements it waits for); one task queues them all, in arrival order.
+        """
+        self._to_sort.append((sms, receipt_id, self._on_new_message))
+        if self._queueing is None or self._queueing.done():
+            self._queueing = asyncio.ensure_future(self._queue_stored())
+
+    async def _queue_stored(self) -> None:
+        while self._to_sort:
+            await self._acks_first.lull()
+            texts, self._to_sort = self._to_sort, []
+            for sms, receipt_id, on_new_message in texts:
+                self._answering.add(
+                    sms.from_phone,
+                    lambda s=sms, r=receipt_id, o=on_new_message: self._sort(s, r, o),
+                )
 
     async def _sort(self, sms: InboundSms, receipt_id: int, on_new_message: OnNewMessage) -> None:
         """Thread, keywords, consent; then the assistant's turn when it is the assistant's."""
-        await self._acks_first.lull()
         accepted = await self.sorter.submit((sms, receipt_id))
         if isinstance(accepted, Exception):  # its receipt stays unprocessed: sorted at restart
             log.error(
@@ -247,7 +264,12 @@ class SmsInput(InputChannel):
 
     async def idle(self) -> None:
         """Wait until every text received so far is stored and answered."""
-        await self._answering.idle()
+        while True:
+            if self._queueing is not None and not self._queueing.done():
+                await asyncio.wait({self._queueing})
+            await self._answering.idle()
+            if not self._to_sort and (self._queueing is None or self._queueing.done()):
+                return
 
     def _user_message(self, sms: InboundSms, message_id: int) -> UserMessage:
         return UserMessage(
