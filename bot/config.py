@@ -25,6 +25,7 @@ DESK_PORT = "DESK_PORT"
 RASA_URL = "RASA_URL"
 RASA_TOKEN = "RASA_TOKEN"
 DESK_API_TOKEN = "DESK_API_TOKEN"
+DESK_URL = "DESK_URL"
 PUBLIC_URL = "PUBLIC_URL"
 STORE_NAME = "STORE_NAME"
 SUPPORT_EMAIL = "SUPPORT_EMAIL"
@@ -73,6 +74,7 @@ class Settings:
     action_port: int = 5055
     desk_port: int = 8000
     rasa_url: str = ""
+    desk_url: str = ""
     rasa_token: str | None = None
     desk_api_token: str | None = None
     public_url: str | None = None
@@ -125,6 +127,7 @@ class Settings:
         values.setdefault("data_dir", Path("var"))
         values.setdefault("database_url", f"sqlite:///{values['data_dir'] / 'pigeon.db'}")
         values.setdefault("rasa_url", f"http://localhost:{values.get('rasa_port', 5005)}")
+        values.setdefault("desk_url", f"http://localhost:{values.get('desk_port', 8000)}")
         errors.extend(_cross_checks(values))
         if errors:
             raise SettingsError("invalid settings: " + "; ".join(errors))
@@ -289,6 +292,13 @@ VARIABLES: tuple[Variable, ...] = (
         _http_url,
         "`http://localhost:$RASA_PORT`",
         "Where the desk reaches the Rasa server's HTTP API.",
+    ),
+    Variable(
+        DESK_URL,
+        "desk_url",
+        _http_url,
+        "`http://localhost:$DESK_PORT`",
+        "Where the action server reaches the desk (its handoff endpoint).",
     ),
     Variable(
         RASA_TOKEN,
