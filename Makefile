@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON310 ?= $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
 
-.PHONY: help install run test lint format check-python lock train shell eval bench clean
+.PHONY: help install browser run test lint format check-python lock train shell eval bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,7 +26,18 @@ $(STAMP): requirements.lock $(BIN)/python
 	$(BIN)/python -m pip install --quiet --requirement requirements.lock
 	@touch $@
 
-install: $(STAMP)  ## create .venv (Python 3.10) and install the pinned dependencies
+install: $(STAMP) browser  ## create .venv (Python 3.10), the pinned dependencies and chromium
+
+# Debian's chromium and its driver, for the headless browser tests (tests/browser/). Checked on
+# every run rather than stamped, because they live outside the venv and can be removed.
+APT := $(if $(filter 0,$(shell id -u)),,sudo )env DEBIAN_FRONTEND=noninteractive apt-get
+
+browser:  ## install Debian's chromium and chromedriver (apt) unless both are on PATH
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && exit 0; \
+	command -v apt-get >/dev/null || { echo "apt-get not found: install chromium and chromedriver yourself" >&2; exit 1; }; \
+	set -x; \
+	$(APT) update --quiet && \
+	$(APT) install --quiet --yes --no-install-recommends chromium chromium-driver
 
 run: install  ## migrate, seed, train if needed, then start Rasa, actions and the desk
 	$(BIN)/python -m bot run
