@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import os
 import sys
@@ -84,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("phone", help="the customer's number, e.g. +12125550103")
     p.add_argument("--agent", required=True, help="who is recording it (email)")
     p.add_argument("--evidence", required=True, help="where and how consent was given, verbatim")
+    p = command(
+        "create-agent",
+        cmd_create_agent,
+        "add an agent who signs in to the inbox (or set a new password for one)",
+    )
+    p.add_argument("email", help="the agent's email, their sign-in name")
+    p.add_argument("--name", help="the name the inbox shows")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of asking for it",
+    )
     p = command("config", cmd_config, "show the effective settings (secrets hidden)")
     p.add_argument("--markdown", action="store_true", help="print the README's settings table")
     p = command("new-migration", cmd_new_migration, "autogenerate a migration from the models")
@@ -224,6 +237,26 @@ def cmd_record_consent(args: argparse.Namespace, settings: Settings) -> int:
         customer_for_phone(session, phone)
         record_agent_consent(session, phone, args.agent, args.evidence)
     log.info("consent recorded for %s by %s", mask(phone), args.agent)
+    return 0
+
+
+def cmd_create_agent(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.agents import create_agent
+    from bot.clock import SystemClock
+    from bot.store.migrate import upgrade
+
+    if args.password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise SettingsError("the passwords do not match")
+    db = Database(settings.database_url)
+    upgrade(db)
+    with db.write() as session:
+        agent = create_agent(session, args.email, password, SystemClock(), name=args.name)
+        email = agent.email
+    print(f"agent {email} can sign in at /login")
     return 0
 
 

@@ -10,7 +10,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.desk import shopify_webhooks, simulator, twilio_webhooks
+from bot.desk import api, guard, pages, shopify_webhooks, simulator, twilio_webhooks
 from bot.notify.assistant import Assistant, RasaAssistant
 from bot.notify.worker import Notifier
 from bot.services import Services
@@ -34,22 +34,31 @@ def create_app(
     notify: bool = True,
 ) -> Sanic:
     """A desk app bound to `services`; nothing global, so tests can make several."""
+    settings = services.settings
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.ctx.services = services
+    app.ctx.assistant = assistant or RasaAssistant(settings.rasa_url, settings.rasa_token)
+    embedded = not settings.twilio_enabled
+    guard.install(app, simulator=embedded)  # every route below needs a sign-in, but the public
     app.add_route(healthz, "/healthz", methods=["GET"])
     twilio_webhooks.register(app, STATUS_PATH)
     shopify_webhooks.register(app)
-    if not services.settings.twilio_enabled:
+    api.register(app)
+    pages.register(app)
+    if embedded:
         simulator.register(app)
     if dispatch:
         _run_dispatcher(app, services, gateway or default_gateway(services))
     if notify:
-        settings = services.settings
-        _run_notifier(
-            app, services, assistant or RasaAssistant(settings.rasa_url, settings.rasa_token)
-        )
+        _run_notifier(app, services, app.ctx.assistant)
+    else:
+        app.register_listener(_close_assistant, "after_server_stop")
     return app
+
+
+async def _close_assistant(app: Sanic, loop) -> None:
+    await app.ctx.assistant.close()
 
 
 def default_gateway(services: Services) -> SmsGateway:

@@ -1,4 +1,4 @@
-"""The desk's line to the assistant: Rasa's trigger_intent, so alerts live in the conversation."""
+"""The desk's line to the assistant: trigger_intent for alerts, the resume event after a handoff."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ class Assistant(Protocol):
     async def trigger(self, sender_id: str, entities: Mapping[str, str]) -> None:
         """Have the assistant react to a shipment update in `sender_id`'s conversation."""
 
+    async def resume(self, sender_id: str) -> None:
+        """Let the assistant answer `sender_id` again after a person handled them."""
+
     async def close(self) -> None: ...
 
 
@@ -35,10 +38,16 @@ class RasaAssistant:
 
     async def trigger(self, sender_id: str, entities: Mapping[str, str]) -> None:
         path = f"/conversations/{quote(sender_id, safe='')}/trigger_intent"
-        query = {"output_channel": "sms"}
+        await self._post(path, {"name": INTENT, "entities": dict(entities)}, output_channel="sms")
+
+    async def resume(self, sender_id: str) -> None:
+        """Rasa's `resume` event: the conversation paused at a handoff is the assistant's again."""
+        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        await self._post(path, {"event": "resume"})
+
+    async def _post(self, path: str, body: dict, **query: str) -> None:
         if self.token:
             query["token"] = self.token
-        body = {"name": INTENT, "entities": dict(entities)}
         try:
             async with self._client().post(self.url + path, params=query, json=body) as reply:
                 if reply.status != 200:

@@ -99,6 +99,47 @@ class Agent(Base):
     last_login_at = Column(UTCDateTime)
 
 
+class AgentSession(Base):
+    """A signed-in agent's browser: the cookie holds the token, this row only its hash."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
+    token_hash = Column(String(64), nullable=False, unique=True)  # sha256 hex of the cookie
+    csrf_token = Column(String(64), nullable=False)  # every form and API write sends it back
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at = Column(UTCDateTime, nullable=False)
+
+    agent = relationship("Agent")
+
+
+class ConversationRead(Base):
+    """How far an agent has read a conversation: newer messages are unread for them."""
+
+    __tablename__ = "conversation_reads"
+    __table_args__ = (UniqueConstraint("agent_id", "conversation_id"),)
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    last_message_id = Column(Integer, nullable=False)
+    read_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class SignInAttempt(Base):
+    """A sign-in try, kept for rate limiting (by address and by email) across desk processes."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_at", "attempted_at"),)
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, index=True)
+    address = Column(String(64), nullable=False, index=True)
+    succeeded = Column(Boolean, nullable=False, default=False)
+    attempted_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Conversation(Base):
     """One thread between a customer and the store on one channel."""
 

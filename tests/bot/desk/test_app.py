@@ -13,11 +13,13 @@ def _services(db: Database) -> Services:
     return Services(settings=Settings(), db=db, oms=DemoStore(db), clock=SystemClock())
 
 
-async def _get(app_services: Services, path: str) -> tuple[int, dict | None]:
+async def _get(
+    app_services: Services, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict | None]:
     async with (
         serving(create_app(app_services)) as base,
         aiohttp.ClientSession() as client,
-        client.get(f"{base}{path}") as response,
+        client.get(f"{base}{path}", headers=headers) as response,
     ):
         body = await response.json() if response.content_type == "application/json" else None
         return response.status, body
@@ -35,6 +37,9 @@ async def test_healthz_is_503_when_the_database_is_gone() -> None:
     assert body == {"status": "unavailable", "database": "unreachable"}
 
 
-async def test_unknown_routes_are_404_not_500(db: Database) -> None:
-    status, _ = await _get(_services(db), "/nope")
-    assert status == 404
+async def test_unknown_routes_are_401_to_strangers_and_404_to_callers(db: Database) -> None:
+    services = _services(db)
+    services.settings = Settings(desk_api_token="desk-token")
+    assert (await _get(services, "/nope"))[0] == 401  # anonymous: not even what exists
+    headers = {"Authorization": "Bearer desk-token"}
+    assert (await _get(services, "/nope", headers))[0] == 404

@@ -249,7 +249,15 @@ async def test_the_simulator_is_absent_when_twilio_is_configured(
     db: Database, clock: FixedClock, method: str, path: str
 ) -> None:
     services = _services(
-        db, clock, twilio_account_sid="AC" + "1" * 32, twilio_from_number="+12065550100"
+        db,
+        clock,
+        twilio_account_sid="AC" + "1" * 32,
+        twilio_from_number="+12065550100",
+        desk_api_token="desk-token",
     )
-    async with _desk(services) as client, client.request(method, path, json={}) as answer:
-        assert answer.status == 404
+    async with _desk(services) as client:
+        async with client.request(method, path, json={}) as answer:
+            assert answer.status == 401  # with Twilio on, it is not public, and
+        headers = {"Authorization": "Bearer desk-token"}
+        async with client.request(method, path, json={}, headers=headers) as answer:
+            assert answer.status == 404  # not there at all
