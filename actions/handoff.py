@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, ConversationPaused, EventType, FollowupA
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PigeonAction, customer_text
-from bot.support.handoff import request_handoff, summarize
+from bot.support.handoff import hand_over, summarize
 from bot.support.replies import reply
 
 
@@ -21,17 +21,22 @@ async def hand_off(
     order_ref: str | None = None,
     extra: str | None = None,
 ) -> list[EventType]:
-    """Record the handoff in the inbox, tell the customer, and pause the assistant."""
+    """Hand the thread to the inbox (the desk's handoff endpoint), tell the customer when a
+    person will answer, and pause the assistant (Rasa's `pause` event) for this customer."""
     number = tracker.get_slot("order_number")
     order_ref = order_ref or (f"#{str(number).lstrip('#')}" if number else None)
     summary = summarize(reason, customer_text(tracker), order_ref, detail=extra)
     services = action.services
 
-    def record() -> None:
-        with services.db.write() as session:
-            request_handoff(session, tracker.sender_id, reason, summary, services.clock)
-
-    await action.call(record)
+    await action.call(
+        hand_over,
+        services.settings,
+        services.db,
+        tracker.sender_id,
+        reason,
+        summary,
+        services.clock,
+    )
     dispatcher.utter_message(text=reply("handoff", support_hours=services.settings.support_hours))
     events: list[EventType] = [ConversationPaused()]
     if tracker.active_loop.get("name"):  # a form in progress stops: a person takes it from here

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock, SystemClock
+from bot.config import Settings
 from bot.inbox import customer_for_phone
 from bot.phone import normalize
+from bot.store import Database
 from bot.store.models import Conversation, Customer
 
 SUMMARY_LIMIT = 600
+DESK_TIMEOUT = 5  # seconds: the customer is waiting for the "a person will text you" reply
+log = logging.getLogger(__name__)
 
 
 def summarize(
@@ -77,3 +83,28 @@ def request_handoff(
     conversation.resolved_at = None
     conversation.updated_at = clock.now()
     return conversation
+
+
+def hand_over(
+    settings: Settings, db: Database, sender_id: str, reason: str, summary: str, clock: Clock
+) -> None:
+    """Tell the desk (its handoff endpoint) that a person should take this conversation.
+
+    Without a desk to call (no DESK_URL or token, as in tests and `rasa shell`), or when it
+    does not answer, the handoff is recorded in the inbox directly: it is never lost.
+    """
+    if settings.desk_url and settings.desk_api_token:
+        try:
+            answer = requests.post(
+                f"{settings.desk_url.rstrip('/')}/api/handoff",
+                json={"sender_id": sender_id, "reason": reason, "summary": summary},
+                headers={"Authorization": f"Bearer {settings.desk_api_token}"},
+                timeout=DESK_TIMEOUT,
+            )
+            if answer.status_code == 201:
+                return
+            log.warning("the desk refused a handoff (%s); recording it here", answer.status_code)
+        except requests.RequestException as exc:
+            log.warning("the desk is unreachable (%s); recording the handoff here", exc)
+    with db.write() as session:
+        request_handoff(session, sender_id, reason, summary, clock)
