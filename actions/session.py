@@ -1,15 +1,16 @@
-"""Session start: the store's name for the responses, and the customer's first name."""
+"""Session start: the store's name, the customer's first name, and a pause kept for an agent."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import PigeonAction, sender_phone
 from bot.oms.base import OrderSystemError
+from bot.support.handoff import waits_for_agent
 
 CARRIED = ("order_number", "verified_order", "customer_name", "alerted_order")
 
@@ -34,4 +35,11 @@ class ActionSessionStart(PigeonAction):
             if name:
                 events.append(SlotSet("customer_name", name.split()[0]))
         events.append(ActionExecuted("action_listen"))
+        if await self.call(self._waits_for_agent, tracker.sender_id):
+            # A new session would unpause the assistant while an agent has the thread.
+            events.append(ConversationPaused())
         return events
+
+    def _waits_for_agent(self, sender_id: str) -> bool:
+        with self.services.db.read() as session:
+            return waits_for_agent(session, sender_id)

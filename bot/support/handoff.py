@@ -71,6 +71,17 @@ def thread_for_sender(session: Session, sender_id: str, clock: Clock) -> Convers
     return conversation
 
 
+def waits_for_agent(session: Session, sender_id: str) -> bool:
+    """True while the sender's thread is pending: a person, not the assistant, answers."""
+    status = session.scalar(
+        select(Conversation.status)
+        .where(Conversation.sender_id == sender_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return status == "pending"
+
+
 def request_handoff(
     session: Session, sender_id: str, reason: str, summary: str, clock: Clock | None = None
 ) -> Conversation:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.session import ActionSessionStart
+from bot.desk_inbox import resolve as resolve_thread
+from bot.support.handoff import request_handoff, thread_for_sender
 from tests.actions.trackers import AVA, SHELL, STRANGER, make_tracker
 
 
@@ -61,3 +63,15 @@ async def test_the_store_name_comes_from_settings(services, domain) -> None:
     services.settings = replace(services.settings, store_name="Trail & Co")
     events = await start(services, domain, STRANGER)
     assert SlotSet("store_name", "Trail & Co") in events
+
+
+async def test_a_new_session_stays_paused_while_an_agent_has_the_thread(
+    services, domain, db
+) -> None:
+    with db.write() as session:
+        request_handoff(session, AVA, "customer asked for a person", "", services.clock)
+    events = await start(services, domain, AVA)
+    assert events[-2:] == [ActionExecuted("action_listen"), ConversationPaused()]
+    with db.write() as session:
+        resolve_thread(session, thread_for_sender(session, AVA, services.clock).id, services.clock)
+    assert ConversationPaused() not in await start(services, domain, AVA)
