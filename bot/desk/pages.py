@@ -50,15 +50,16 @@ def register(app: Sanic) -> None:
     app.static("/static", str(HERE / "static"), name="desk_static")
 
 
-def render(name: str, *, status: int = 200, **context) -> HTTPResponse:
+def render(name: str, code: int = 200, /, **context) -> HTTPResponse:
+    """Positional HTTP status, so a template variable may be called `status` (the list filter)."""
     html = ENV.get_template(name).render(**context)
-    return response.html(html, status=status, headers={"X-Frame-Options": "DENY"})
+    return response.html(html, status=code, headers={"X-Frame-Options": "DENY"})
 
 
 def sign_in_page(
     request: Request, *, status: int = 200, next_path: str = "/inbox", error: str | None = None
 ) -> HTTPResponse:
-    return render("login.html", status=status, next_path=_local(next_path), error=error)
+    return render("login.html", status, next_path=_local(next_path), error=error)
 
 
 async def home(request: Request) -> HTTPResponse:
