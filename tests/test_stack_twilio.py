@@ -7,6 +7,7 @@ webhook is signed as Twilio signs it, and the answer leaves through Twilio's RES
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.fakes.twilio import FakeTwilio, inbound_sms, signed_form_post
@@ -190,3 +192,71 @@ async def test_a_signed_shopify_webhook_becomes_one_text_the_customer_can_reply_
     await asyncio.sleep(3)
     assert len([m for m in fake.messages if m.to == AVA]) == 2
     assert len([m for m in fake.messages if m.to == CHLOE]) == 4
+
+
+async def _desk_api(stack: dict, method: str, path: str, body: dict | None = None) -> dict:
+    """The desk's JSON API with the install's DESK_API_TOKEN (generated into the data dir)."""
+    secrets = json.loads((Path(stack["env"]["PIGEON_DATA_DIR"]) / "secrets.json").read_text())
+    url = f"http://127.0.0.1:{stack['ports']['DESK_PORT']}{path}"
+    headers = {"Authorization": f"Bearer {secrets['DESK_API_TOKEN']}"}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.request(method, url, json=body, headers=headers) as answer,
+    ):
+        assert answer.status in (200, 201), await answer.text()
+        return await answer.json()
+
+
+async def _thread_has(stack: dict, conversation: int, text: str, timeout: float = 60) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = (await _desk_api(stack, "GET", f"/api/conversations/{conversation}/messages"))[
+            "messages"
+        ]
+        if any(m["body"] == text for m in messages):
+            return messages
+        await asyncio.sleep(0.5)
+    pytest.fail(f"{text!r} never reached conversation {conversation}: {messages}")
+
+
+@pytest.mark.slow
+async def test_a_customer_who_asks_for_a_person_gets_an_agent_then_the_assistant_again(
+    twilio_stack: dict,
+) -> None:
+    await _healthy(twilio_stack)
+    fake: FakeTwilio = twilio_stack["fake"]
+    webhook = f"http://127.0.0.1:{twilio_stack['ports']['RASA_PORT']}/webhooks/sms/webhook"
+
+    async def text(body: str) -> None:
+        form = inbound_sms(ACCOUNT_SID, AVA, STORE_NUMBER, body)
+        assert (await signed_form_post(webhook, form, AUTH_TOKEN)).status == 200
+
+    # She asks for a person: told when to expect one, and the thread waits in the inbox.
+    await text("I want to talk to a person")
+    (told,) = await _texts_to(fake, AVA, 1)
+    assert "A person will text you back here (Mon-Fri 9am-6pm ET)" in told.body
+    pending = await _desk_api(twilio_stack, "GET", "/api/conversations?status=pending")
+    (thread,) = [c for c in pending["conversations"] if c["customer"]["phone"] == AVA]
+    assert thread["handoff_reason"] == "customer asked for a person"
+
+    # The assistant is paused: her next text is stored and shown, and nobody answers it yet.
+    await text("hello? is anyone there")
+    await _thread_has(twilio_stack, thread["id"], "hello? is anyone there")
+    await asyncio.sleep(5)
+    assert len([m for m in fake.messages if m.to == AVA]) == 1
+
+    # An agent answers from the inbox: the reply leaves by SMS.
+    agent_says = "Hi Ava, this is Sam from the store. Your package left our warehouse today."
+    path = f"/api/conversations/{thread['id']}"
+    await _desk_api(twilio_stack, "POST", f"{path}/reply", {"text": agent_says})
+    _, reply = await _texts_to(fake, AVA, 2)
+    assert reply.body == agent_says
+    messages = await _thread_has(twilio_stack, thread["id"], agent_says)
+    assert [m["author"] for m in messages] == ["customer", "assistant", "customer", "agent"]
+
+    # Resolved: the assistant answers her again.
+    resolved = await _desk_api(twilio_stack, "POST", f"{path}/resolve")
+    assert resolved["conversation"]["status"] == "resolved"
+    await text("where is my order")
+    answer = (await _texts_to(fake, AVA, 3))[2]
+    assert "#1001" in answer.body

@@ -15,6 +15,15 @@ INTENT = "EXTERNAL_shipment_update"
 TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
 
 
+def conversation_path(sender_id: str) -> str:
+    """The sender id as a path segment of Rasa's HTTP API.
+
+    Rasa's routes take the id as written (no percent-decoding): "%2B1206..." would name
+    another conversation than the customer's "+1206...". So "+" stays as it is.
+    """
+    return quote(sender_id, safe="+")
+
+
 class AssistantUnavailable(PigeonError):
     """Rasa did not take the alert (down, starting, or an error); it is tried again later."""
 
@@ -37,12 +46,12 @@ class RasaAssistant:
         self._session: aiohttp.ClientSession | None = None
 
     async def trigger(self, sender_id: str, entities: Mapping[str, str]) -> None:
-        path = f"/conversations/{quote(sender_id, safe='')}/trigger_intent"
+        path = f"/conversations/{conversation_path(sender_id)}/trigger_intent"
         await self._post(path, {"name": INTENT, "entities": dict(entities)}, output_channel="sms")
 
     async def resume(self, sender_id: str) -> None:
         """Rasa's `resume` event: the conversation paused at a handoff is the assistant's again."""
-        path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
+        path = f"/conversations/{conversation_path(sender_id)}/tracker/events"
         await self._post(path, {"event": "resume"})
 
     async def _post(self, path: str, body: dict, **query: str) -> None:

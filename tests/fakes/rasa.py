@@ -1,4 +1,7 @@
-"""A fake Rasa HTTP API on loopback: trigger_intent, as the desk's notifier calls it.
+"""A fake Rasa HTTP API on loopback: trigger_intent and appended events, as the desk calls them.
+
+Like Rasa (Sanic), it reads the conversation id from the raw path, without percent-
+decoding: "%2B1206..." is another conversation than "+1206...".
 
 In `compose` mode it does what the real stack does with a shipping alert: the assistant's
 action fills the domain.yml response and the SMS output channel queues it (queue_alert).
@@ -32,6 +35,7 @@ class FakeRasa:
         self.db, self.clock, self.token, self.store_name = db, clock, token, store_name
         self.mode = "compose"
         self.triggers: list[Trigger] = []
+        self.events: list[tuple[str, dict]] = []  # (conversation id, event) appended
         self.refused = 0
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -39,6 +43,7 @@ class FakeRasa:
     async def __aenter__(self) -> FakeRasa:
         app = web.Application()
         app.router.add_post("/conversations/{sender}/trigger_intent", self._trigger)
+        app.router.add_post("/conversations/{sender}/tracker/events", self._append)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -62,7 +67,7 @@ class FakeRasa:
         body: dict[str, Any] = await request.json()
         entities = {str(k): str(v) for k, v in (body.get("entities") or {}).items()}
         trigger = Trigger(
-            request.match_info["sender"],
+            _conversation_id(request),
             body["name"],
             entities,
             request.query.get("output_channel"),
@@ -72,6 +77,15 @@ class FakeRasa:
             self._compose(trigger)
         return web.json_response({"tracker": {"sender_id": trigger.sender_id}})
 
+    async def _append(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "unauthorized"}, status=401)
+        if self.mode == "down":
+            self.refused += 1
+            return web.json_response({"message": "not ready"}, status=503)
+        self.events.append((_conversation_id(request), await request.json()))
+        return web.json_response({"sender_id": _conversation_id(request)})
+
     def _compose(self, trigger: Trigger) -> None:
         alert = from_entities(trigger.entities)
         assert alert is not None, f"incomplete alert entities: {trigger.entities}"
@@ -79,3 +93,8 @@ class FakeRasa:
         text = render(name, params(alert, self.store_name, self.clock.now()))
         note = int(trigger.entities["notification_id"])
         queue_alert(self.db, note, trigger.sender_id, text, self.clock, hint=alert.opt_out_hint)
+
+
+def _conversation_id(request: web.Request) -> str:
+    """The id as Rasa's Sanic routes see it: the raw path segment, not percent-decoded."""
+    return request.raw_path.split("?", 1)[0].split("/")[2]
