@@ -93,8 +93,11 @@ async def assign(request: Request, conversation_id: int) -> HTTPResponse:
     agent = body.get("agent")
     if agent is not None and not isinstance(agent, str):
         return _error("agent must be an agent's email, or null to unassign", 400)
-    if agent is None and "agent" not in body and caller_of(request).agent:
-        agent = caller_of(request).agent.email  # {"agent"} left out: assign to me
+    if "agent" not in body:  # left out: assign to me, when there is a me
+        me = caller_of(request).agent
+        if me is None:
+            return _error("agent is required: an agent's email, or null to unassign", 400)
+        agent = me.email
 
     def give(session) -> dict:
         conv = inbox.assign(session, conversation_id, agent)

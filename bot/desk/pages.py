@@ -303,7 +303,8 @@ def _set_cookie(resp: HTTPResponse, token: str, services: Services, *, max_age: 
 def _local(path: str) -> str:
     """Only a path on this site: never redirect a signed-in agent elsewhere."""
     parts = urlsplit(path)
-    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+    odd = path.startswith("//") or "\\" in path or any(ord(c) < 32 for c in path)
+    if parts.scheme or parts.netloc or not path.startswith("/") or odd:
         return "/inbox"
     return path
 

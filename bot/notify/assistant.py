@@ -50,11 +50,16 @@ class RasaAssistant:
         await self._post(path, {"name": INTENT, "entities": dict(entities)}, output_channel="sms")
 
     async def resume(self, sender_id: str) -> None:
-        """Rasa's `resume` event: the conversation paused at a handoff is the assistant's again."""
-        path = f"/conversations/{conversation_path(sender_id)}/tracker/events"
-        await self._post(path, {"event": "resume"})
+        """Rasa's `resume` event: the conversation paused at a handoff is the assistant's again.
 
-    async def _post(self, path: str, body: dict, **query: str) -> None:
+        Then `action_listen`: while paused, Rasa logged the customer's texts but never
+        listened after the handoff, and a tracker not left listening matches no rule, so the
+        next question would get the fallback instead of its answer.
+        """
+        path = f"/conversations/{conversation_path(sender_id)}/tracker/events"
+        await self._post(path, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+
+    async def _post(self, path: str, body: dict | list, **query: str) -> None:
         if self.token:
             query["token"] = self.token
         try:

@@ -404,12 +404,14 @@ async def test_assign_by_email(db: Database, clock: FixedClock) -> None:
         listed = (await desk.api("GET", "/api/conversations?status=open"))[1]
         unknown = await desk.api("POST", path, {"agent": "carol@example.com"})
         not_text = await desk.api("POST", path, {"agent": 7})
+        left_out = await desk.api("POST", path, {})  # the API token is nobody to assign to
         still_bob = _conversation(db, ids["bruno"]).assignee_id
         nobody = await desk.api("POST", path, {"agent": None})
     assert to_bob == (200, {"conversation": {"id": ids["bruno"], "assignee": BOB}})
     assert listed["conversations"][0]["assignee"] == BOB
     assert unknown == (400, {"error": "no active agent 'carol@example.com'"})
     assert not_text[0] == 400
+    assert left_out[0] == 400
     assert still_bob == agents[BOB]
     assert nobody == (200, {"conversation": {"id": ids["bruno"], "assignee": None}})
     assert _conversation(db, ids["bruno"]).assignee_id is None

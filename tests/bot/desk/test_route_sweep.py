@@ -355,6 +355,8 @@ async def test_the_session_cookie_is_httponly_and_lax(
         " //evil.example",
         "/\t/evil.example",
         "\n//evil.example",
+        "/\\evil.example",  # a browser reads a bare \ as /
+        "/inbox\r\nSet-Cookie: a=b",
     ],
 )
 async def test_next_off_site_goes_to_the_inbox(
@@ -374,8 +376,7 @@ async def test_next_off_site_goes_to_the_inbox(
     ("next_path", "location"),
     [
         ("/inbox/7?status=open", "/inbox/7?status=open"),
-        ("/\\evil.example", "/%5Cevil.example"),  # a browser reads a bare \ as /
-        ("/inbox\r\nSet-Cookie: a=b", "/inbox%0D%0ASet-Cookie:+a=b"),
+        ("/inbox?channel=sms&status=pending", "/inbox?channel=sms&status=pending"),
     ],
 )
 async def test_next_on_site_stays_on_site(
