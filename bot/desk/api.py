@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse
 
 from bot import desk_inbox as inbox
 from bot.desk.guard import caller_of
-from bot.notify.assistant import AssistantUnavailable
+from bot.notify.assistant import Assistant, AssistantUnavailable
 from bot.phone import mask
 from bot.services import Services
 from bot.support.handoff import request_handoff
@@ -107,31 +107,41 @@ async def assign(request: Request, conversation_id: int) -> HTTPResponse:
 
 
 async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
+    try:
+        conv = await hand_back(_services(request), request.app.ctx.assistant, conversation_id)
+    except inbox.NotFound as exc:
+        return _error(str(exc), 404)
+    except AssistantUnavailable:
+        return _error("the assistant could not be resumed; try again in a moment", 503)
+    return response.json({"conversation": conv})
+
+
+async def hand_back(services: Services, assistant: Assistant, conversation_id: int) -> dict:
     """Resolve, and let the assistant answer this customer again (Rasa's `resume` event).
 
-    The assistant is resumed first: if Rasa cannot be reached, nothing changes and the
-    agent can try again, rather than a resolved thread whose customer no one answers.
+    The assistant is resumed first: if Rasa cannot be reached (AssistantUnavailable),
+    nothing changes and the agent can try again, rather than a resolved thread whose
+    customer no one answers. The API and the thread page's Resolve button both land here.
     """
-    services = _services(request)
 
-    def sender(session) -> str | None:
-        return inbox.conversation(session, conversation_id).sender_id
+    def sender() -> str | None:
+        with services.db.read() as session:
+            return inbox.conversation(session, conversation_id).sender_id
 
-    found = await _run(services, sender, write=False)
-    if isinstance(found, HTTPResponse):
-        return found
-    if found:
+    sender_id = await asyncio.to_thread(sender)
+    if sender_id:
         try:
-            await request.app.ctx.assistant.resume(found)
+            await assistant.resume(sender_id)
         except AssistantUnavailable as exc:
-            log.warning("could not resume the assistant for %s: %s", mask(found), exc)
-            return _error("the assistant could not be resumed; try again in a moment", 503)
+            log.warning("could not resume the assistant for %s: %s", mask(sender_id), exc)
+            raise
 
-    def close(session) -> dict:
-        conv = inbox.resolve(session, conversation_id, services.clock)
-        return {"id": conv.id, "status": conv.status}
+    def close() -> dict:
+        with services.db.write() as session:
+            conv = inbox.resolve(session, conversation_id, services.clock)
+            return {"id": conv.id, "status": conv.status}
 
-    return await _answer(request, close, key="conversation")
+    return await asyncio.to_thread(close)
 
 
 async def handoff(request: Request) -> HTTPResponse:

@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 
 from bot import agents
 from bot import desk_inbox as inbox
+from bot.desk.api import hand_back
 from bot.desk.guard import COOKIE, Caller, caller_of
 from bot.notify.assistant import AssistantUnavailable
 from bot.oms.base import Order, OrderSystemError
@@ -208,30 +209,16 @@ async def act(request: Request, conversation_id: int, action: str) -> HTTPRespon
 
 async def _resolve(request: Request, conversation_id: int, back: HTTPResponse) -> HTTPResponse:
     services: Services = request.app.ctx.services
-
-    def sender() -> str | None:
-        with services.db.read() as session:
-            return inbox.conversation(session, conversation_id).sender_id
-
     try:
-        sender_id = await asyncio.to_thread(sender)
+        await hand_back(services, request.app.ctx.assistant, conversation_id)
     except inbox.NotFound as exc:
         return response.text(str(exc), status=404)
-    if sender_id:
-        try:
-            await request.app.ctx.assistant.resume(sender_id)
-        except AssistantUnavailable:
-            return response.text(
-                "The assistant could not be resumed, so the conversation stays as it was. "
-                "Try again in a moment.",
-                status=503,
-            )
-
-    def close() -> None:
-        with services.db.write() as session:
-            inbox.resolve(session, conversation_id, services.clock)
-
-    await asyncio.to_thread(close)
+    except AssistantUnavailable:
+        return response.text(
+            "The assistant could not be resumed, so the conversation stays as it was. "
+            "Try again in a moment.",
+            status=503,
+        )
     return back
 
 

@@ -152,13 +152,9 @@ def _accept(
     return Accepted(stored, True)
 
 
-def mark_handled(db: Database, message_id: int, error: str | None = None) -> None:
-    """Record that the assistant answered (or visibly failed to answer) a stored text."""
-    mark_many(db, [(message_id, error)])
-
-
 def mark_many(db: Database, outcomes: Sequence[tuple[int, str | None]]) -> list[None]:
-    """`mark_handled` for a group of texts, in one transaction."""
+    """Record that the assistant answered (or, with an error, visibly failed to answer) each
+    of a group of stored texts, in one transaction."""
     with db.write() as session:
         for message_id, error in outcomes:
             message = session.get(Message, message_id)

@@ -15,7 +15,6 @@ from bot.sms.inbound import (
     accept_many,
     assistant_text,
     is_unanswered,
-    mark_handled,
     mark_many,
     parse_form,
 )
@@ -158,11 +157,11 @@ def test_a_first_text_creates_the_customer_with_a_time_zone(
     assert (customer.phone, customer.time_zone) == (PHONE, "America/Los_Angeles")
 
 
-def test_mark_handled_records_success_or_a_visible_failure(db: Database, clock: FixedClock) -> None:
+def test_marking_records_success_or_a_visible_failure(db: Database, clock: FixedClock) -> None:
     ok = accept(db, parse_form(_form("one")), SETTINGS, clock).stored.message_id
     bad = accept(db, parse_form(_form("two")), SETTINGS, clock).stored.message_id
-    mark_handled(db, ok)
-    mark_handled(db, bad, "assistant failed: RuntimeError")
+    mark_many(db, [(ok, None)])
+    mark_many(db, [(bad, "assistant failed: RuntimeError")])
     assert (_message(db, ok).status, _message(db, ok).error_message) == ("handled", None)
     assert _message(db, bad).status == "failed"
     assert _message(db, bad).error_message == "assistant failed: RuntimeError"

@@ -67,16 +67,22 @@ async def test_concurrent_texts_share_transactions_and_keep_their_order(
     assert len(unprocessed(db)) == 60
 
 
-async def test_texts_arriving_a_moment_apart_share_one_transaction(
-    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    batches: list[int] = []
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch the writer stores, in order."""
+    sizes: list[int] = []
 
     def counting(db: Database, texts, clock) -> list[int | None]:
-        batches.append(len(texts))
+        sizes.append(len(texts))
         return insert_receipts(db, texts, clock)
 
     monkeypatch.setattr("bot.sms.receipts.insert_receipts", counting)
+    return sizes
+
+
+async def test_texts_arriving_a_moment_apart_share_one_transaction(
+    db: Database, clock: FixedClock, batches: list[int]
+) -> None:
     writer = ReceiptWriter(db, clock, lambda sms, _: None, linger=0.05, max_linger=1.0)
 
     async def arrive(n: int) -> bool:
@@ -88,15 +94,8 @@ async def test_texts_arriving_a_moment_apart_share_one_transaction(
 
 
 async def test_a_steady_stream_is_still_written_in_bounded_batches(
-    db: Database, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    db: Database, clock: FixedClock, batches: list[int]
 ) -> None:
-    batches: list[int] = []
-
-    def counting(db: Database, texts, clock) -> list[int | None]:
-        batches.append(len(texts))
-        return insert_receipts(db, texts, clock)
-
-    monkeypatch.setattr("bot.sms.receipts.insert_receipts", counting)
     writer = ReceiptWriter(db, clock, lambda sms, _: None, linger=0.05, max_linger=0.1)
 
     async def arrive(n: int) -> bool:
