@@ -26,7 +26,7 @@ $(STAMP): requirements.lock $(BIN)/python
 	$(BIN)/python -m pip install --quiet --requirement requirements.lock
 	@touch $@
 
-install: $(STAMP) browser  ## create .venv (Python 3.10), the pinned dependencies and chromium
+install: $(STAMP)  ## create .venv (Python 3.10) and install the pinned dependencies
 
 # Debian's chromium and its driver, for the headless browser tests (tests/browser/). Checked on
 # every run rather than stamped, because they live outside the venv and can be removed.
@@ -62,7 +62,7 @@ format: install  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install lint  ## everything CI runs: lint, pytest, data validation, story tests
+test: install browser lint  ## everything CI runs: lint, pytest (browser tests too), data validation, story tests
 	$(BIN)/python -m bot validate  # rasa data validate --fail-on-warnings; see bot/validation.py
 	$(BIN)/python -m bot train
 	$(BIN)/python -m pytest

@@ -20,7 +20,7 @@ def chrome() -> Iterator[WebDriver]:
     missing = [name for name, path in paths.items() if path is None]
     if missing:
         pytest.fail(
-            f"{' and '.join(missing)} not found on PATH: run `make install` "
+            f"{' and '.join(missing)} not found on PATH: run `make browser` "
             "(it installs Debian's chromium and chromium-driver)",
             pytrace=False,
         )
