@@ -43,6 +43,11 @@ SHOPIFY_API_VERSION = "SHOPIFY_API_VERSION"
 SHOPIFY_API_URL = "SHOPIFY_API_URL"
 SHOPIFY_WEBHOOK_SECRET = "SHOPIFY_WEBHOOK_SECRET"
 STORE_POLICIES_FILE = "STORE_POLICIES_FILE"
+SMTP_URL = "SMTP_URL"
+EMAIL_FROM = "EMAIL_FROM"
+EMAIL_INBOUND_SECRET = "EMAIL_INBOUND_SECRET"
+CHAT_ORIGINS = "CHAT_ORIGINS"
+CHAT_URL = "CHAT_URL"
 
 DEFAULT_SHOPIFY_API_VERSION = "2026-10"
 MIN_SHOPIFY_API_VERSION = "2025-07"  # orderCancel(refundMethod:), Customer.defaultPhoneNumber
@@ -94,6 +99,16 @@ class Settings:
     shopify_api_url: str | None = None
     shopify_webhook_secret: str | None = field(default=None, repr=False)
     store_policies_file: Path = DEFAULT_POLICIES_FILE
+    smtp_url: str | None = field(default=None, repr=False)
+    email_from: str | None = None
+    email_inbound_secret: str | None = field(default=None, repr=False)
+    chat_origins: tuple[str, ...] = ("*",)
+    chat_url: str = ""
+
+    @property
+    def email_sender(self) -> str:
+        """The From address of the store's emails: EMAIL_FROM, else the support address."""
+        return self.email_from or f"{self.store_name} <{self.support_email}>"
 
     @property
     def twilio_enabled(self) -> bool:
@@ -128,6 +143,7 @@ class Settings:
         values.setdefault("database_url", f"sqlite:///{values['data_dir'] / 'pigeon.db'}")
         values.setdefault("rasa_url", f"http://localhost:{values.get('rasa_port', 5005)}")
         values.setdefault("desk_url", f"http://localhost:{values.get('desk_port', 8000)}")
+        values.setdefault("chat_url", values["rasa_url"])
         errors.extend(_cross_checks(values))
         if errors:
             raise SettingsError("invalid settings: " + "; ".join(errors))
@@ -219,6 +235,25 @@ def _shop_domain(raw: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.myshopify\.com", shop):
         raise ValueError("must be the shop's myshopify.com domain, e.g. demo.myshopify.com")
     return shop
+
+
+def _smtp_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("must be smtp://[user:password@]host[:port] or smtps://...")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("has a bad port") from None
+    return raw
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ValueError(f"{origin!r} is not an origin such as https://shop.example.com")
+    return origins
 
 
 def _log_level(raw: str) -> str:
@@ -431,6 +466,44 @@ VARIABLES: tuple[Variable, ...] = (
         Path,
         f"`{DEFAULT_POLICIES_FILE}`",
         "Policies quoted when Shopify is the order system (YAML like data/demo/policies.yml).",
+    ),
+    Variable(
+        SMTP_URL,
+        "smtp_url",
+        _smtp_url,
+        "unset (emails stay in the inbox)",
+        "Where email replies go: `smtp://user:password@host:587` (STARTTLS when offered) "
+        "or `smtps://...:465`.",
+        secret=True,
+    ),
+    Variable(
+        EMAIL_FROM,
+        "email_from",
+        _text,
+        "`$STORE_NAME <$SUPPORT_EMAIL>`",
+        "From address of the store's emails.",
+    ),
+    Variable(
+        EMAIL_INBOUND_SECRET,
+        "email_inbound_secret",
+        _text,
+        "generated into the data dir",
+        "Secret in the inbound-email webhook URL (`/webhooks/email/inbound/<secret>`).",
+        secret=True,
+    ),
+    Variable(
+        CHAT_ORIGINS,
+        "chat_origins",
+        _origins,
+        "`*`",
+        "Comma-separated web origins allowed to use the chat widget.",
+    ),
+    Variable(
+        CHAT_URL,
+        "chat_url",
+        _http_url,
+        "`$RASA_URL`",
+        "Public URL of the Rasa server, as the chat widget in a browser reaches it.",
     ),
 )
 

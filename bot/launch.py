@@ -30,6 +30,7 @@ GENERATED_SECRETS = (
     config.DESK_API_TOKEN,
     config.TWILIO_AUTH_TOKEN,
     config.SHOPIFY_WEBHOOK_SECRET,
+    config.EMAIL_INBOUND_SECRET,
 )
 
 

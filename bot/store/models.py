@@ -188,6 +188,9 @@ class Message(Base):
     error_code = Column(String(16))
     error_message = Column(Text)
     segments = Column(Integer)
+    # Email only: {"message_id", "subject", "in_reply_to", "references": [...],
+    # "attachments": [{"filename", "content_type", "size"}]}; attachments are noted, never kept.
+    email_meta = Column(JSON)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -213,6 +216,30 @@ class OutboxItem(Base):
     claimed_by = Column(String(64))
     claimed_at = Column(UTCDateTime)
     provider_sid = Column(String(64), unique=True)
+    last_error = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    sent_at = Column(UTCDateTime)
+
+
+class EmailOutboxItem(Base):
+    """An email waiting to go out by SMTP; the desk's email sender claims, sends and records it."""
+
+    __tablename__ = "email_outbox"
+    __table_args__ = (Index("ix_email_outbox_due", "status", "due_at"),)
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, unique=True)
+    to_address = Column(String(320), nullable=False)
+    subject = Column(Text, nullable=False, default="")
+    body_text = Column(Text, nullable=False, default="")
+    body_html = Column(Text)
+    # Threading headers: {"Message-ID": ..., "In-Reply-To": ..., "References": ...}
+    headers = Column(JSON)
+    status = Column(String(16), nullable=False, default="queued")  # OUTBOX_STATUSES
+    due_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    attempts = Column(Integer, nullable=False, default=0)
+    claimed_at = Column(UTCDateTime)
     last_error = Column(Text)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

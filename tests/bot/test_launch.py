@@ -17,9 +17,10 @@ def test_secrets_are_generated_once_per_data_dir(tmp_path: Path) -> None:
         "DESK_API_TOKEN",
         "TWILIO_AUTH_TOKEN",
         "SHOPIFY_WEBHOOK_SECRET",
+        "EMAIL_INBOUND_SECRET",
     }
     assert all(len(value) >= 32 for value in first.values())
-    assert len(set(first.values())) == 4
+    assert len(set(first.values())) == 5
     mode = stat.S_IMODE((tmp_path / "secrets.json").stat().st_mode)
     assert mode == 0o600
 
