@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from rasa_sdk import Action, Tracker
 
 from bot.config import Settings
+from bot.customers import normalize_email
 from bot.oms.base import OrderSystemError
 from bot.phone import normalize, time_zone_for
 from bot.services import Services, build_services
@@ -84,6 +85,12 @@ def sender_phone(tracker: Tracker) -> str | None:
     """The texting number (E.164) when the conversation is an SMS thread, else None."""
     sender = tracker.sender_id or ""
     return normalize(sender) if sender.startswith("+") else None
+
+
+def sender_email(tracker: Tracker) -> str | None:
+    """The writing address when the conversation is an email thread, else None."""
+    sender = tracker.sender_id or ""
+    return normalize_email(sender) if "@" in sender else None
 
 
 def zone_of(tracker: Tracker) -> str | None:

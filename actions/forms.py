@@ -9,9 +9,16 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import UsesServices, sender_phone
+from actions.common import UsesServices, sender_email, sender_phone
+from bot.customers import join_verified
 from bot.oms.base import Order, ReturnableItem
-from bot.support.identity import is_locked, owns_order, record_attempt, secret_matches
+from bot.support.identity import (
+    is_locked,
+    owns_order,
+    record_attempt,
+    secret_matches,
+    wrote_from_order_email,
+)
 from bot.support.lookup import Chooser, order_number_in
 from bot.support.orders import pick_cancellable, pick_order, pick_shipped
 from bot.support.replies import reply
@@ -114,8 +121,13 @@ class OrderForm(GuardedForm):
         if alerted:  # "when will it get here?" right after a shipping alert
             return alerted
         oms = self.services.oms
-        phone = sender_phone(tracker)
-        chosen, _ = self.choose(oms.orders_for_phone(phone)) if phone else (None, 0)
+        phone, email = sender_phone(tracker), sender_email(tracker)
+        if phone:
+            chosen, _ = self.choose(oms.orders_for_phone(phone))
+        elif email:
+            chosen, _ = self.choose(oms.orders_for_email(email))
+        else:
+            chosen = None
         if chosen is None and tracker.get_slot("verified_order"):
             chosen = oms.order_by_id(tracker.get_slot("verified_order"))
         return number_of(chosen) if chosen else None
@@ -139,6 +151,9 @@ class OrderForm(GuardedForm):
             return {"order_number": None}
         if owns_order(order, sender_phone(tracker)):
             return {"order_number": number, "verification": "phone"}
+        if wrote_from_order_email(order, sender_email(tracker)):
+            await self.call(self._attempt, tracker, number, True, order)
+            return {"order_number": number, "verification": "ok", "verified_order": order.id}
         if order.id == tracker.get_slot("verified_order"):
             return {"order_number": number, "verification": "ok"}
         return {"order_number": number, "verification": None}
@@ -153,18 +168,26 @@ class OrderForm(GuardedForm):
         number = tracker.get_slot("order_number")
         order = await self.call(self.services.oms.order_by_number, number) if number else None
         if order is not None and secret_matches(order, str(value)):
-            await self.call(self._attempt, tracker, number, True)
+            await self.call(self._attempt, tracker, number, True, order)
             return {"verification": "ok", "verified_order": order.id}
         if await self.call(self._attempt, tracker, number, False):
             return {"verification": LOCKED}
         dispatcher.utter_message(text=reply("verification_failed", order_number=number))
         return {"verification": None}
 
-    def _attempt(self, tracker: Tracker, order_ref: str | None, ok: bool) -> bool:
-        """Record a verification attempt; True when the sender is now locked out."""
+    def _attempt(
+        self, tracker: Tracker, order_ref: str | None, ok: bool, order: Order | None = None
+    ) -> bool:
+        """Record a verification attempt; True when the sender is now locked out.
+
+        A success joins the thread to the order's customer (a chat visitor stops being
+        anonymous; an email and a phone become one customer in the inbox).
+        """
         now = self.services.clock.now()
         with self.services.db.write() as session:
             record_attempt(session, tracker.sender_id, order_ref, ok, now)
+            if ok and order is not None:
+                join_verified(session, tracker.sender_id, order)
             return is_locked(session, tracker.sender_id, now)
 
     def _locked(self, tracker: Tracker) -> bool:

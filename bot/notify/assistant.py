@@ -19,9 +19,10 @@ def conversation_path(sender_id: str) -> str:
     """The sender id as a path segment of Rasa's HTTP API.
 
     Rasa's routes take the id as written (no percent-decoding): "%2B1206..." would name
-    another conversation than the customer's "+1206...". So "+" stays as it is.
+    another conversation than the customer's "+1206...". So "+" (and "@" of an email
+    thread) stays as it is.
     """
-    return quote(sender_id, safe="+")
+    return quote(sender_id, safe="+@")
 
 
 class AssistantUnavailable(PigeonError):

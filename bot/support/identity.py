@@ -22,6 +22,14 @@ def owns_order(order: Order, phone: str | None) -> bool:
     return bool(phone) and order.phone == phone
 
 
+def wrote_from_order_email(order: Order, email: str | None) -> bool:
+    """True when an email thread's address is the one on the order.
+
+    A forged From gains nothing: the answer goes by email to that address, the owner's.
+    """
+    return bool(email and order.email) and email == order.email.strip().casefold()
+
+
 def secret_matches(order: Order, answer: str | None) -> bool:
     """True when `answer` holds the order's email or its shipping ZIP (ZIP+4 too).
 

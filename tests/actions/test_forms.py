@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions.forms import (
     LOCKED,
@@ -18,7 +19,9 @@ from actions.forms import (
     ValidateStatusForm,
 )
 from bot.clock import FixedClock
+from bot.inbox import thread_for
 from bot.services import Services
+from bot.store.models import Conversation, Customer
 from bot.support.replies import reply
 from tests.actions.db_checks import attempts
 from tests.actions.trackers import (
@@ -366,3 +369,37 @@ async def test_a_cancelled_order_needs_no_new_address(services, store) -> None:
     store.cancel_order("1003", "customer")
     slots = {"order_number": "1003", "verification": "phone"}
     assert await required(services, ValidateAddressForm, CHLOE, slots) == ORDER_SLOTS
+
+
+# Chat and email threads: the same proof, and the thread joins the order's customer
+
+
+async def test_an_email_from_the_orders_address_is_its_owner(services, db) -> None:
+    said, result = await give_number(services, "ava@example.com", "1001")
+    assert said == []
+    assert result == {"order_number": "1001", "verification": "ok", "verified_order": "1001"}
+    assert attempts(db, "ava@example.com") == [("1001", True)]
+
+
+async def test_an_email_from_another_address_must_verify(services, db) -> None:
+    _, result = await give_number(services, "ben@example.com", "1001")
+    assert result == {"order_number": "1001", "verification": None}
+
+
+async def test_a_verified_chat_visitor_joins_the_orders_customer(services, db, clock) -> None:
+    visitor = "chat-" + "a" * 32
+    with db.write() as session:
+        anonymous = Customer(name="Web visitor")
+        session.add(anonymous)
+        session.flush()
+        thread_for(session, anonymous, "chat", clock).sender_id = visitor
+    _, result = await give_number(services, visitor, "1001")
+    assert result["verification"] is None  # a chat id proves nothing by itself
+    _, result = await answer(services, visitor, "1001", "98101")
+    assert result == {"verification": "ok", "verified_order": "1001"}
+    with db.read() as session:
+        thread = session.scalars(
+            select(Conversation).where(Conversation.sender_id == visitor)
+        ).one()
+        assert thread.customer.phone == AVA
+        assert session.get(Customer, anonymous.id) is None
