@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.consent import consent_state, history
 from bot.errors import PigeonError
 from bot.inbox import record_outbound
@@ -29,6 +30,7 @@ from bot.store.models import (
 
 NOTE_CHANNEL = "note"  # internal notes: shown to agents, never sent
 MAX_REPLY = 1600  # characters: Twilio's limit for one message
+REPLY_LIMITS = {"sms": MAX_REPLY, "chat": 4000, "email": 20000}
 MAX_NOTE = 4000
 LIST_LIMIT = 200
 
@@ -236,21 +238,68 @@ def sidebar(session: Session, conversation_id: int) -> Sidebar:
 
 
 def reply(
-    session: Session, conversation_id: int, text: str, agent_id: int | None, clock: Clock
+    session: Session,
+    conversation_id: int,
+    text: str,
+    agent_id: int | None,
+    clock: Clock,
+    settings: Settings | None = None,
 ) -> Message:
-    """An agent's reply: into the thread and the outbox (the dispatcher sends it by SMS)."""
-    body = _text(text, MAX_REPLY, "reply")
+    """An agent's reply, on the thread's own channel.
+
+    SMS goes through the outbox (the dispatcher sends it); email through the email outbox
+    (threaded on the customer's last email); chat is read by the visitor's widget.
+    """
     conv = conversation(session, conversation_id)
-    if conv.channel != "sms" or not conv.customer.phone:
-        raise InboxError(f"replies on {conv.channel} threads are not supported yet")
-    item = enqueue(
-        session, conv, body, "agent", to_phone=conv.customer.phone, agent_id=agent_id, clock=clock
-    )
+    body = _text(text, REPLY_LIMITS.get(conv.channel, MAX_REPLY), "reply")
+    if conv.channel == "sms":
+        if not conv.customer.phone:
+            raise InboxError("this customer has no phone number to text")
+        item = enqueue(
+            session,
+            conv,
+            body,
+            "agent",
+            to_phone=conv.customer.phone,
+            agent_id=agent_id,
+            clock=clock,
+        )
+        message = session.get(Message, item.message_id)
+    elif conv.channel == "email":
+        message = _email_reply(session, conv, body, agent_id, clock, settings)
+    else:
+        message = record_outbound(
+            session, conv, author="agent", body=body, status="sent", agent_id=agent_id, clock=clock
+        )
     if conv.status == "resolved":
         conv.status, conv.resolved_at = "open", None
     if agent_id and conv.assignee_id is None:
         conv.assignee_id = agent_id  # who answers, owns it
-    return session.get(Message, item.message_id)
+    return message
+
+
+def _email_reply(
+    session: Session,
+    conv: Conversation,
+    body: str,
+    agent_id: int | None,
+    clock: Clock,
+    settings: Settings | None,
+) -> Message:
+    from bot.email.outbound import EmailError, queue_email
+
+    try:
+        return queue_email(
+            session,
+            settings or Settings(),
+            conv,
+            author="agent",
+            body=body,
+            agent_id=agent_id,
+            clock=clock,
+        )
+    except EmailError as exc:
+        raise InboxError(str(exc)) from exc
 
 
 def note(

@@ -67,7 +67,9 @@ async def reply(request: Request, conversation_id: int) -> HTTPResponse:
     services, agent_id = _services(request), caller_of(request).agent_id
 
     def send(session) -> dict:
-        message = inbox.reply(session, conversation_id, body.get("text"), agent_id, services.clock)
+        message = inbox.reply(
+            session, conversation_id, body.get("text"), agent_id, services.clock, services.settings
+        )
         return {"id": message.id, "status": message.status}
 
     return await _answer(request, send, key="message", status=201)

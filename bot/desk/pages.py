@@ -187,7 +187,9 @@ async def act(request: Request, conversation_id: int, action: str) -> HTTPRespon
     if action == "resolve":
         return await _resolve(request, conversation_id, back)
     actions = {
-        "reply": lambda s: inbox.reply(s, conversation_id, text, caller.agent_id, services.clock),
+        "reply": lambda s: inbox.reply(
+            s, conversation_id, text, caller.agent_id, services.clock, services.settings
+        ),
         "note": lambda s: inbox.note(s, conversation_id, text, caller.agent_id, services.clock),
         "assign": lambda s: inbox.assign(s, conversation_id, me),
     }

@@ -23,7 +23,7 @@ from bot.notify.assistant import AssistantUnavailable
 from bot.oms.demo import DemoStore
 from bot.services import Services
 from bot.store import Database
-from bot.store.models import Agent, Conversation, Message, OutboxItem
+from bot.store.models import Agent, Conversation, Customer, Message, OutboxItem
 from tests.http import serving
 
 TOKEN = "desk-api-token-for-tests"
@@ -353,16 +353,44 @@ async def test_replies_go_only_where_they_can(db: Database, clock: FixedClock) -
     ids = _seed(db, clock)
     async with _desk(db, clock) as desk:
         missing = await desk.api("POST", "/api/conversations/999/reply", {"text": "hi"})
-        email = await desk.api(
-            "POST", f"/api/conversations/{ids['alice_email']}/reply", {"text": "hi"}
-        )
         not_json = await desk.api(
             "POST", f"/api/conversations/{ids['bruno']}/reply", data="text=hi", headers=BEARER
         )
     assert missing == (404, {"error": "no conversation 999"})
-    assert email == (400, {"error": "replies on email threads are not supported yet"})
     assert not_json == (400, {"error": "the body is not JSON"})
     assert _count(db, OutboxItem) == 0
+
+
+async def test_a_reply_on_a_chat_thread_waits_for_the_visitors_widget(
+    db: Database, clock: FixedClock
+) -> None:
+    agents = _agents(db, clock)
+    with db.write() as session:
+        visitor = Customer(name="Web visitor")
+        session.add(visitor)
+        session.flush()
+        chat = thread_for(session, visitor, "chat", clock)
+        chat.sender_id = "chat-" + "b" * 32
+        chat.status = "pending"
+        session.flush()
+        chat_id = chat.id
+    async with _desk(db, clock) as desk:
+        await desk.sign_in(chat_id)
+        status, body = await desk.api(
+            "POST", f"/api/conversations/{chat_id}/reply", {"text": "Hi, Sam here"}
+        )
+        too_long = await desk.api(
+            "POST", f"/api/conversations/{chat_id}/reply", {"text": "x" * 4001}
+        )
+    assert status == 201
+    assert body["message"]["status"] == "sent"
+    assert too_long == (400, {"error": "the reply is 4001 characters; at most 4000"})
+    assert _count(db, OutboxItem) == 0  # nothing to text: the widget fetches it
+    with db.read() as session:
+        message = session.get(Message, body["message"]["id"])
+        assert (message.channel, message.author, message.body) == ("chat", "agent", "Hi, Sam here")
+        assert message.agent_id == agents[ANN]
+        assert session.get(Conversation, chat_id).assignee_id == agents[ANN]
 
 
 async def test_a_note_never_reaches_the_outbox(db: Database, clock: FixedClock) -> None:
