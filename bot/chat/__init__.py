@@ -1,0 +1,1 @@
+"""Web chat: visitor tokens, storing a visitor's messages, and the history a visitor may read."""
