@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,44 +173,3 @@ def _lookup_if_new(db: Database, orders: OrderSystem, address: str) -> OrderSyst
         if by_email(session, address) is not None:
             return None  # a known customer: the order system is not asked
     return _Prefetched(orders, address)  # type: ignore[return-value]
-
-
-def mark_answered(db: Database, message_id: int, error: str | None) -> None:
-    """The assistant answered (or, with an error, visibly failed to answer) a stored email."""
-    with db.write() as session:
-        message = session.get(Message, message_id)
-        message.status = "failed" if error else "handled"
-        message.error_message = error
-
-
-def is_unanswered(db: Database, message_id: int) -> bool:
-    with db.read() as session:
-        status = session.execute(
-            select(Message.status).where(Message.id == message_id)
-        ).scalar_one_or_none()
-    return status == "received"
-
-
-def unanswered(db: Database, clock: Clock, window: timedelta) -> Sequence[Turn]:
-    """Emails stored in the last `window` that the assistant never finished (a restart)."""
-    since = clock.now() - window
-    with db.read() as session:
-        rows = session.execute(
-            select(Message, Conversation)
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(
-                Message.channel == "email",
-                Message.direction == "in",
-                Message.status == "received",
-                Message.created_at > since,
-            )
-            .order_by(Message.id)
-        ).all()
-    turns = []
-    for message, conversation in rows:
-        meta = message.email_meta or {}
-        text = for_assistant(message.body, meta.get("subject") or "")
-        if conversation.sender_id and text:
-            email_id = meta.get("message_id") or ""
-            turns.append(Turn(message.id, conversation.id, conversation.sender_id, text, email_id))
-    return turns

@@ -29,8 +29,12 @@ from bot.store.models import Conversation, Customer, EmailOutboxItem, Message
 AUTO_SUBMITTED = "auto-replied"  # on the assistant's emails (RFC 3834): autoresponders skip them
 
 
-class NoEmailAddress(PigeonError, ValueError):
-    """The conversation's customer has no email address, so no email can be queued."""
+class EmailError(PigeonError, ValueError):
+    """An email that cannot be queued; the message says why, in words fit for an agent."""
+
+
+class NoEmailAddress(EmailError):
+    """The conversation's customer has no email address to write to."""
 
 
 def external_id(message_id: str) -> str:
@@ -52,11 +56,11 @@ def queue_email(
     """Queue `body` by email to the thread's customer; returns the new Message ("queued").
 
     It threads on the customer's email `reply_to` (a message id), else on their latest
-    email in the conversation. Raises NoEmailAddress when there is no address to write to,
-    and ValueError for an empty body.
+    email in the conversation. Raises EmailError: NoEmailAddress when there is no address
+    to write to, EmailError itself for an empty body.
     """
     if not body.strip():
-        raise ValueError("an email needs a body")
+        raise EmailError("an email needs some text")
     to = recipient(session, conversation)
     parent = _parent(session, conversation, reply_to)
     meta = (parent.email_meta or {}) if parent is not None else {}
