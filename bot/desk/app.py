@@ -11,6 +11,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
 from bot.desk import api, guard, pages, shopify_webhooks, simulator, twilio_webhooks
+from bot.email.sender import EmailSender
+from bot.email.smtp import transport_for
 from bot.notify.assistant import Assistant, RasaAssistant
 from bot.notify.worker import Notifier
 from bot.services import Services
@@ -32,6 +34,7 @@ def create_app(
     assistant: Assistant | None = None,
     dispatch: bool = True,
     notify: bool = True,
+    email: bool = True,
 ) -> Sanic:
     """A desk app bound to `services`; nothing global, so tests can make several."""
     settings = services.settings
@@ -50,6 +53,8 @@ def create_app(
         simulator.register(app)
     if dispatch:
         _run_dispatcher(app, services, gateway or default_gateway(services))
+    if email:
+        _run_email_sender(app, services)
     if notify:
         _run_notifier(app, services, app.ctx.assistant)
     else:
@@ -87,6 +92,20 @@ def _run_dispatcher(app: Sanic, services: Services, gateway: SmsGateway) -> None
         await gateway.close()
 
     _run_in_background(app, dispatcher.run, close)
+
+
+def _run_email_sender(app: Sanic, services: Services) -> None:
+    """Sends the email outbox by SMTP (SMTP_URL), or keeps it in the inbox when unset."""
+    settings = services.settings
+    sender = EmailSender(
+        services.db, transport_for(settings), services.clock, sender=settings.email_sender
+    )
+    app.ctx.email_sender = sender
+
+    async def close() -> None:
+        pass  # each email opens and closes its own SMTP connection
+
+    _run_in_background(app, sender.run, close)
 
 
 def _run_notifier(app: Sanic, services: Services, assistant: Assistant) -> None:
