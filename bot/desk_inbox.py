@@ -83,6 +83,8 @@ class MessageRow:
     media: tuple[dict, ...]
     created_at: datetime
     conversation_id: int
+    subject: str | None = None  # email only
+    attachments: tuple[str, ...] = ()  # email only: file names, noted and never kept
 
     @property
     def is_note(self) -> bool:
@@ -98,6 +100,9 @@ class MessageRow:
             "status": self.status,
             "error_code": self.error_code,
             "created_at": _iso(self.created_at),
+            "conversation_id": self.conversation_id,
+            "subject": self.subject,
+            "attachments": list(self.attachments),
         }
 
 
@@ -194,9 +199,24 @@ def thread(session: Session, conversation_id: int, after: int = 0) -> list[Messa
             tuple(m.media or ()),
             m.created_at,
             m.conversation_id,
+            *_email_details(m.email_meta),
         )
         for m, agent in session.execute(query)
     ]
+
+
+def _email_details(meta: dict | None) -> tuple[str | None, tuple[str, ...]]:
+    """An email's subject and the names of its attachments, from its stored metadata."""
+    if not isinstance(meta, dict):
+        return None, ()
+    files = meta.get("attachments") or []
+    names = tuple(
+        str(f.get("filename") or f.get("content_type") or "attachment")
+        for f in files
+        if isinstance(f, dict)
+    )
+    subject = meta.get("subject")
+    return (str(subject) if subject else None), names
 
 
 def media_url(session: Session, message_id: int, index: int) -> str:
@@ -217,15 +237,19 @@ class Sidebar:
     consent: str
     consent_history: tuple[tuple[datetime, str, str, str | None], ...]  # when, action, source
     channels: tuple[str, ...]
+    threads: tuple[tuple[int, str, str], ...] = ()  # every thread: id, channel, status
 
 
 def sidebar(session: Session, conversation_id: int) -> Sidebar:
     """Who the customer is and what they agreed to; orders come from the order system."""
     customer = conversation(session, conversation_id).customer
     events = history(session, customer.phone) if customer.phone else []
-    channels = session.scalars(
-        select(Conversation.channel).where(Conversation.customer_id == customer.id).distinct()
+    threads = session.execute(
+        select(Conversation.id, Conversation.channel, Conversation.status)
+        .where(Conversation.customer_id == customer.id)
+        .order_by(Conversation.id)
     ).all()
+    channels = {channel for _, channel, _ in threads}
     return Sidebar(
         customer.id,
         customer.name,
@@ -234,6 +258,7 @@ def sidebar(session: Session, conversation_id: int) -> Sidebar:
         consent_state(session, customer.phone).value if customer.phone else "unknown",
         tuple((e.recorded_at, e.action, e.source, e.detail) for e in events),
         tuple(sorted(channels)),
+        tuple((i, channel, status) for i, channel, status in threads),
     )
 
 

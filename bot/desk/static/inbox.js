@@ -35,7 +35,12 @@ function messageNode(m) {
   time.dateTime = m.created_at;
   meta.append(time);
   if (m.status && !note) meta.append(deliveryNode(m));
-  li.append(meta, el("div", "body", m.body));
+  li.append(meta);
+  if (m.subject) li.append(el("div", "subject", m.subject));
+  li.append(el("div", "body", m.body));
+  if (m.attachments && m.attachments.length) {
+    li.append(el("div", "attachments", `Attachments (not kept): ${m.attachments.join(", ")}`));
+  }
   return li;
 }
 

@@ -240,6 +240,11 @@ async def test_agents_see_what_is_unread_for_them(db: Database, clock: FixedCloc
 
 async def test_the_thread_is_the_customer_on_every_channel(db: Database, clock: FixedClock) -> None:
     ids = _seed(db, clock)
+    with db.write() as session:  # what the email channel keeps of an email
+        session.get(Message, ids["m2"]).email_meta = {
+            "subject": "Order?",
+            "attachments": [{"filename": "receipt.pdf", "content_type": "application/pdf"}],
+        }
     expected = [
         {
             "id": ids["m1"],
@@ -250,6 +255,9 @@ async def test_the_thread_is_the_customer_on_every_channel(db: Database, clock: 
             "status": "received",
             "error_code": None,
             "created_at": _iso(clock, 0),
+            "conversation_id": ids["alice_sms"],
+            "subject": None,
+            "attachments": [],
         },
         {
             "id": ids["m2"],
@@ -260,6 +268,9 @@ async def test_the_thread_is_the_customer_on_every_channel(db: Database, clock: 
             "status": "received",
             "error_code": None,
             "created_at": _iso(clock, 1),
+            "conversation_id": ids["alice_email"],
+            "subject": "Order?",
+            "attachments": ["receipt.pdf"],
         },
         {
             "id": ids["m3"],
@@ -270,6 +281,9 @@ async def test_the_thread_is_the_customer_on_every_channel(db: Database, clock: 
             "status": "failed",
             "error_code": "30007",
             "created_at": _iso(clock, 2),
+            "conversation_id": ids["alice_sms"],
+            "subject": None,
+            "attachments": [],
         },
     ]
     async with _desk(db, clock) as desk:
@@ -413,6 +427,9 @@ async def test_a_note_never_reaches_the_outbox(db: Database, clock: FixedClock) 
         "status": "note",
         "error_code": None,
         "created_at": clock.now().isoformat(),
+        "conversation_id": ids["bruno"],
+        "subject": None,
+        "attachments": [],
     }
     assert empty == (400, {"error": "the note is empty"})
     assert missing[0] == 404
@@ -632,6 +649,34 @@ async def test_customer_markup_is_kept_in_json_and_escaped_in_html(
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "<script>alert" not in page
     assert "<img src=x" not in page
+
+
+async def test_the_page_shows_every_thread_of_the_customer_and_replies_on_its_own(
+    db: Database, clock: FixedClock
+) -> None:
+    ids = _seed(db, clock)
+    _agents(db, clock)
+    with db.write() as session:
+        session.get(Message, ids["m2"]).email_meta = {
+            "subject": "<b>Where</b> is it?",
+            "attachments": [{"filename": "<photo>.jpg", "content_type": "image/jpeg"}],
+        }
+    async with _desk(db, clock) as desk:
+        await desk.sign_in(ids["alice_email"])
+        _, email_page = await desk.call(
+            "GET", f"/inbox/{ids['alice_email']}", headers={"Accept": "text/html"}
+        )
+        _, sms_page = await desk.call(
+            "GET", f"/inbox/{ids['alice_sms']}", headers={"Accept": "text/html"}
+        )
+    assert "Reply by email to alice@example.com" in email_page
+    assert "Reply by SMS to +1" in sms_page
+    assert "&lt;b&gt;Where&lt;/b&gt; is it?" in email_page  # the subject, escaped
+    assert "Attachments (not kept): &lt;photo&gt;.jpg" in email_page
+    # The sidebar links the customer's other thread, not the one shown.
+    assert f'<a href="/inbox/{ids["alice_sms"]}">sms</a>' in email_page
+    assert f'<a href="/inbox/{ids["alice_email"]}">email</a>' in sms_page
+    assert f'<a href="/inbox/{ids["alice_email"]}">' not in email_page
 
 
 @pytest.mark.parametrize("query", ["", "?status=pending"])
