@@ -10,7 +10,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
-from bot.desk import api, guard, pages, shopify_webhooks, simulator, twilio_webhooks
+from bot.desk import api, chat_widget, guard, pages, shopify_webhooks, simulator, twilio_webhooks
 from bot.email.sender import EmailSender
 from bot.email.smtp import transport_for
 from bot.notify.assistant import Assistant, RasaAssistant
@@ -49,6 +49,7 @@ def create_app(
     shopify_webhooks.register(app)
     api.register(app)
     pages.register(app)
+    chat_widget.register(app)  # the chat widget's script and the demo store's page: public
     if embedded:
         simulator.register(app)
     if dispatch:

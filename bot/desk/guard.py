@@ -2,8 +2,8 @@
 
 Default deny: a request middleware checks every request before routing, so a route added
 later is protected without anyone remembering to. Public are only the health check, the
-sign-in page, static assets, webhooks (each checks its provider's signature) and, in the
-embedded mode, the SMS simulator.
+sign-in page, static assets, webhooks (each checks its provider's signature), the chat
+widget's files and the demo store's page and, in the embedded mode, the SMS simulator.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ COOKIE = "pigeon_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-PUBLIC_EXACT = ("/healthz", "/login")
-PUBLIC_PREFIXES = ("/static/", "/webhooks/")
+PUBLIC_EXACT = ("/healthz", "/login", "/demo")
+PUBLIC_PREFIXES = ("/static/", "/webhooks/", "/chat/")
 SIMULATOR_PREFIX = "/simulator"
 
 

@@ -55,6 +55,10 @@ PUBLIC = {
     ("/login", "POST"),
     ("/static/<__file_uri__:path>", "GET"),
     ("/static/<__file_uri__:path>", "HEAD"),
+    # The chat widget, embedded by stores' pages, and the demo store's page that shows it.
+    ("/chat/widget.js", "GET"),
+    ("/chat/widget.css", "GET"),
+    ("/demo", "GET"),
 }
 # Public to the guard, but each checks its provider's signature: never 2xx unsigned.
 SIGNED_WEBHOOKS = {("/webhooks/twilio/status", "POST"), ("/webhooks/shopify", "POST")}
@@ -200,6 +204,9 @@ async def test_with_twilio_the_simulator_is_not_even_known(db: Database, clock: 
         "/static/%2e%2e/api/conversations",
         "/static/..%2f..%2fagents.py",
         "/simulator/../api/conversations",
+        "/chat/../api/conversations",
+        "/chat/%2e%2e/api/conversations",
+        "/demo/../api/conversations",
         "/healthz/../api/conversations",
         "//api/conversations",
         "/healthz/",
