@@ -234,7 +234,7 @@ async def test_a_customer_who_asks_for_a_person_gets_an_agent_then_the_assistant
     # She asks for a person: told when to expect one, and the thread waits in the inbox.
     await text("I want to talk to a person")
     (told,) = await _texts_to(fake, AVA, 1)
-    assert "A person will text you back here (Mon-Fri 9am-6pm ET)" in told.body
+    assert "A person will answer you here (Mon-Fri 9am-6pm ET)" in told.body
     pending = await _desk_api(twilio_stack, "GET", "/api/conversations?status=pending")
     (thread,) = [c for c in pending["conversations"] if c["customer"]["phone"] == AVA]
     assert thread["handoff_reason"] == "customer asked for a person"

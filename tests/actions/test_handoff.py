@@ -32,7 +32,7 @@ async def test_handoff_records_the_thread_pending_and_pauses(services, db, domai
     assert events == [ConversationPaused()]
     assert texts(dispatcher) == [handoff_text(services)]
     assert texts(dispatcher) == [
-        "I've passed this to our team. A person will text you back here (Mon-Fri 9am-6pm ET)."
+        "I've passed this to our team. A person will answer you here (Mon-Fri 9am-6pm ET)."
     ]
     conversation = thread(db, AVA)
     assert (conversation.status, conversation.channel) == ("pending", "sms")
