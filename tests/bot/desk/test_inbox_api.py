@@ -23,7 +23,14 @@ from bot.notify.assistant import AssistantUnavailable
 from bot.oms.demo import DemoStore
 from bot.services import Services
 from bot.store import Database
-from bot.store.models import Agent, Conversation, Customer, Message, OutboxItem
+from bot.store.models import (
+    Agent,
+    Conversation,
+    Customer,
+    EmailOutboxItem,
+    Message,
+    OutboxItem,
+)
 from tests.http import serving
 
 TOKEN = "desk-api-token-for-tests"
@@ -373,6 +380,59 @@ async def test_replies_go_only_where_they_can(db: Database, clock: FixedClock) -
     assert missing == (404, {"error": "no conversation 999"})
     assert not_json == (400, {"error": "the body is not JSON"})
     assert _count(db, OutboxItem) == 0
+
+
+async def test_a_reply_on_an_email_thread_is_a_threaded_email(
+    db: Database, clock: FixedClock
+) -> None:
+    ids, agents = _seed(db, clock), _agents(db, clock)
+    with db.write() as session:  # what the email channel keeps of Alice's email
+        alice_email = session.get(Conversation, ids["alice_email"])
+        alice_email.sender_id = "alice@example.com"
+        session.get(Message, ids["m2"]).email_meta = {
+            "message_id": "<m2@mail.example.com>",
+            "subject": "Order?",
+            "references": ["<m1@mail.example.com>"],
+        }
+    async with _desk(db, clock) as desk:
+        await desk.sign_in(ids["alice_email"])
+        status, body = await desk.api(
+            "POST", f"/api/conversations/{ids['alice_email']}/reply", {"text": "It left today."}
+        )
+    assert status == 201
+    assert body["message"]["status"] == "queued"
+    assert _count(db, OutboxItem) == 0  # no text message
+    with db.read() as session:
+        (item,) = session.scalars(select(EmailOutboxItem)).all()
+        assert (item.to_address, item.subject) == ("alice@example.com", "Re: Order?")
+        assert item.headers["In-Reply-To"] == "<m2@mail.example.com>"
+        assert item.headers["References"] == "<m1@mail.example.com> <m2@mail.example.com>"
+        assert "It left today." in item.body_text
+        message = session.get(Message, item.message_id)
+        assert (message.channel, message.author, message.agent_id) == (
+            "email",
+            "agent",
+            agents[ANN],
+        )
+        conversation = session.get(Conversation, ids["alice_email"])
+        assert conversation.status == "open"  # a reply reopens a resolved thread
+
+
+async def test_an_email_reply_to_a_customer_without_an_address_is_400(
+    db: Database, clock: FixedClock
+) -> None:
+    with db.write() as session:
+        stranger = Customer(name="No address")
+        session.add(stranger)
+        session.flush()
+        thread_id = thread_for(session, stranger, "email", clock).id
+    async with _desk(db, clock) as desk:
+        status, body = await desk.api(
+            "POST", f"/api/conversations/{thread_id}/reply", {"text": "hi"}
+        )
+    assert status == 400
+    assert "email" in body["error"]
+    assert _count(db, EmailOutboxItem) == 0
 
 
 async def test_a_reply_on_a_chat_thread_waits_for_the_visitors_widget(
