@@ -34,6 +34,7 @@ class Recorder:
         self.encrypted: list[bool] = []
         self.data_replies: list[str] = []  # answers to the next DATA commands, then 250
         self.rcpt_reply: str | None = None  # answer to every RCPT TO while set
+        self.hang_up_after_data = False  # take the message, then drop the line unanswered
         self.data_attempts = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
@@ -46,10 +47,13 @@ class Recorder:
         self.data_attempts += 1
         if self.data_replies:
             return self.data_replies.pop(0)
-        parsed = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        content = envelope.content.replace(b"\r\n", b"\n")  # as a mailbox stores it
+        parsed = BytesParser(policy=email.policy.default).parsebytes(content)
         self.messages.append(parsed)  # type: ignore[arg-type]
         self.recipients.append(list(envelope.rcpt_tos))
-        self.encrypted.append(session.ssl is not None)
+        self.encrypted.append(server.transport.get_extra_info("ssl_object") is not None)
+        if self.hang_up_after_data:
+            server.transport.close()
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -95,7 +99,7 @@ class FakeSmtp:
         )
         if ok:
             self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 235/535
 
     @property
     def messages(self) -> list[EmailMessage]:
