@@ -97,8 +97,9 @@ class EmailNow(EmailOutput):
 class EmailInput(InputChannel):
     """SendGrid's Inbound Parse webhook, authenticated, stored and acknowledged first."""
 
-    def __init__(self, services: Services | None = None) -> None:
+    def __init__(self, services: Services | None = None, *, max_body: int = MAX_BODY) -> None:
         self._services = services
+        self.max_body = max_body
         self._answering = SenderQueues()  # a sender's emails, answered in arrival order
         self._assistant = AssistantThread("email-assistant")
         self._turns = asyncio.Semaphore(MAX_TURNS)
@@ -155,9 +156,9 @@ class EmailInput(InputChannel):
         content_type = request.headers.get("content-type", "")
         if not is_form(content_type):
             return response.text("expected multipart/form-data (SendGrid Inbound Parse)", 400)
-        body = await _read_body(request)
+        body = await _read_body(request, self.max_body)
         if body is None:
-            return response.text(f"email over {MAX_BODY // (1024 * 1024)} MiB refused", 413)
+            return response.text(f"email over {self.max_body:,} bytes refused", 413)
         try:
             email = parse(read_form(content_type, body))
         except (BadForm, BadInbound) as exc:
@@ -220,17 +221,17 @@ class EmailInput(InputChannel):
             log.info("answering %d email(s) left over from before a restart", len(turns))
 
 
-async def _read_body(request: Request) -> bytes | None:
-    """The body, or None when it is over MAX_BODY (by its Content-Length, or as it streams)."""
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is over `limit` (by its Content-Length, or as it streams)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if declared.isdigit() and int(declared) > limit:
         return None
-    request.stream.request_max_size = MAX_BODY  # also bounds what Sanic drains after a 413
+    request.stream.request_max_size = limit  # also bounds what Sanic drains after a 413
     chunks, size = [], 0
     try:
         async for chunk in request.stream:
             size += len(chunk)
-            if size > MAX_BODY:
+            if size > limit:
                 return None
             chunks.append(chunk)
     except PayloadTooLarge:
