@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -31,49 +32,56 @@ CHLOE = "+12125550103"
 SHOPIFY_SECRET = "stack-test-shopify-secret"
 
 
+@asynccontextmanager
+async def running_stack(tmp_path: Path, fake: FakeTwilio, **extra: str) -> AsyncIterator[dict]:
+    """`python -m bot run` with Twilio pointing at `fake`; `extra` adds environment variables."""
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "DESK_PORT": free_port()}
+    ours = ("PIGEON_", "DATABASE_", "RASA_", "TWILIO_", "PUBLIC_URL", "SMTP_", "EMAIL_", "CHAT_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env.update({k: str(v) for k, v in ports.items()})
+    env.update(
+        PIGEON_DATA_DIR=str(tmp_path),
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_FROM_NUMBER=STORE_NUMBER,
+        TWILIO_API_URL=fake.url,
+        TWILIO_MPS="20",
+        SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET,
+        QUIET_HOURS="off",  # the test runs at any hour; tests/bot/notify cover the window
+        **extra,
+    )
+    log = (tmp_path / "stack.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield {
+            "fake": fake,
+            "ports": ports,
+            "process": process,
+            "log": tmp_path / "stack.log",
+            "env": env,
+        }
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()
+
+
 @pytest.fixture
 async def twilio_stack(tmp_path: Path) -> AsyncIterator[dict]:
-    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
-        ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "DESK_PORT": free_port()}
-        ours = ("PIGEON_", "DATABASE_", "RASA_", "TWILIO_", "PUBLIC_URL")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
-        env.update({k: str(v) for k, v in ports.items()})
-        env.update(
-            PIGEON_DATA_DIR=str(tmp_path),
-            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-            TWILIO_FROM_NUMBER=STORE_NUMBER,
-            TWILIO_API_URL=fake.url,
-            TWILIO_MPS="20",
-            SHOPIFY_WEBHOOK_SECRET=SHOPIFY_SECRET,
-            QUIET_HOURS="off",  # the test runs at any hour; tests/bot/notify cover the window
-        )
-        log = (tmp_path / "stack.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            yield {
-                "fake": fake,
-                "ports": ports,
-                "process": process,
-                "log": tmp_path / "stack.log",
-                "env": env,
-            }
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-            log.close()
+    async with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake, running_stack(tmp_path, fake) as stack:
+        yield stack
 
 
 async def _healthy(stack: dict, timeout: float = 300) -> None:
