@@ -20,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.customers import mask_email
@@ -103,6 +104,7 @@ class EmailInput(InputChannel):
         self._answering = SenderQueues()  # a sender's emails, answered in arrival order
         self._assistant = AssistantThread("email-assistant")
         self._turns = asyncio.Semaphore(MAX_TURNS)
+        self._replaying: asyncio.Future | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -131,7 +133,8 @@ class EmailInput(InputChannel):
             return await self.receive(request, on_new_message, secret)
 
         async def started(app, loop) -> None:
-            await self.replay_unanswered(on_new_message)
+            # Emails stored but not answered before a restart; the server need not wait.
+            self._replaying = asyncio.ensure_future(self.replay_unanswered(on_new_message))
 
         async def stop(app, loop) -> None:
             self._assistant.close()
@@ -164,7 +167,13 @@ class EmailInput(InputChannel):
         except (BadForm, BadInbound) as exc:
             return response.text(str(exc), status=400)
         s = self.services
-        accepted = await asyncio.to_thread(accept_email, s.db, email, s.settings, s.oms, s.clock)
+        try:
+            accepted = await asyncio.to_thread(
+                accept_email, s.db, email, s.settings, s.oms, s.clock
+            )
+        except SQLAlchemyError:  # not stored: a 5xx, so SendGrid sends it again later
+            log.exception("could not store an email from %s", mask_email(email.from_address))
+            return response.text("could not store the email; try again later", status=503)
         if accepted.turn is not None:
             self._queue_turn(accepted.turn, on_new_message)
         return response.text("stored" if not accepted.duplicate else "already stored")
@@ -209,12 +218,18 @@ class EmailInput(InputChannel):
 
     async def idle(self) -> None:
         """Wait until every email received so far is answered (tests and shutdown)."""
+        if self._replaying is not None:
+            await asyncio.wait({self._replaying})
         await self._answering.idle()
 
     async def replay_unanswered(self, on_new_message: OnNewMessage) -> None:
         """Answer emails stored but not answered before a restart."""
         s = self.services
-        turns = await asyncio.to_thread(unanswered, s.db, s.clock, REPLAY_WINDOW)
+        try:
+            turns = await asyncio.to_thread(unanswered, s.db, s.clock, REPLAY_WINDOW)
+        except SQLAlchemyError:
+            log.exception("could not look for unanswered emails; they wait for the next start")
+            return
         for turn in turns:
             self._queue_turn(turn, on_new_message, replayed=True)
         if turns:

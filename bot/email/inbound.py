@@ -8,10 +8,12 @@ mail from the store itself are kept and shown, never answered: answering them lo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -97,6 +99,7 @@ def _accept(
     orders: OrderSystem | None,
     clock: Clock,
 ) -> Accepted:
+    _lock_sender(session, email.from_address)
     held = not_answered_because(email, settings)
     customer = customer_for_email(session, email.from_address, orders, email.from_name)
     conversation = thread_for(session, customer, "email", clock, reopen=False)
@@ -143,6 +146,16 @@ def _message(conversation: Conversation, email: InboundEmail, body: str, clock: 
         created_at=now,
         updated_at=now,
     )
+
+
+def _lock_sender(session: Session, address: str) -> None:
+    """On PostgreSQL, one transaction per sender at a time, so a new address's first emails
+    make one customer and one thread however many arrive at once (SQLite writes one by one)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"email:{address}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def for_assistant(body: str, subject: str) -> str:

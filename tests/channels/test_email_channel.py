@@ -437,3 +437,15 @@ async def test_emails_left_unanswered_by_a_restart_are_answered_at_start(
     async with _served(services, Assistant()) as (_, channel):  # a second start: nothing left
         await channel.idle()
     assert len(_outbox(db)) == 1
+
+
+async def test_a_database_that_is_down_is_a_503_so_sendgrid_retries(clock: FixedClock) -> None:
+    gone = Database("postgresql://nobody@127.0.0.1:9/none")
+    services = Services(Settings(email_inbound_secret=SECRET), gone, DemoStore(gone, clock), clock)
+    try:
+        async with _served(services, Assistant()) as (url, _):
+            reply = await _post(f"{url}/inbound/{SECRET}", InboundEmailForm())
+    finally:
+        gone.dispose()
+    assert reply.status == 503
+    assert reply.text == "could not store the email; try again later"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +187,22 @@ def _set_status(db: Database, conversation_id: int, status: str) -> None:
 def _status(db: Database, conversation_id: int) -> str:
     with db.read() as session:
         return session.get(Conversation, conversation_id).status
+
+
+def test_a_new_addresss_first_emails_at_once_make_one_customer_and_one_thread(
+    db: Database, clock: FixedClock
+) -> None:
+    emails = [_email(sender="Zed <zed@example.org>", text=f"mail {n}") for n in range(6)]
+    start = threading.Barrier(len(emails))
+
+    def accept(email: InboundEmail) -> Accepted:
+        start.wait()
+        return accept_email(db, email, SETTINGS, StoreDown(), clock)
+
+    with ThreadPoolExecutor(len(emails)) as pool:
+        accepted = list(pool.map(accept, emails))
+    assert len({a.conversation_id for a in accepted}) == 1
+    assert all(a.turn is not None for a in accepted)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1
+        assert session.scalar(select(func.count()).select_from(Conversation)) == 1
