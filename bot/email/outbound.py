@@ -80,11 +80,6 @@ def queue_email(
         "references": references,
         "attachments": [],
     }
-    headers = {"Message-ID": own_id}
-    if in_reply_to:
-        headers |= {"In-Reply-To": in_reply_to, "References": " ".join(references)}
-    if author == "assistant":
-        headers["Auto-Submitted"] = AUTO_SUBMITTED
     now = clock.now()
     session.add(
         EmailOutboxItem(
@@ -93,7 +88,7 @@ def queue_email(
             subject=subject,
             body_text=render_text(settings, body, quote),
             body_html=render_html(settings, body, quote),
-            headers=headers,
+            headers=_headers(own_id, in_reply_to, references, author),
             status="queued",
             due_at=now,
             created_at=now,
@@ -102,6 +97,18 @@ def queue_email(
     )
     session.flush()
     return message
+
+
+def _headers(
+    own_id: str, in_reply_to: str | None, references: list[str], author: str
+) -> dict[str, str]:
+    """The headers kept with the outbox row; From, To, Subject and Date are added at send."""
+    headers = {"Message-ID": own_id}
+    if in_reply_to:
+        headers |= {"In-Reply-To": in_reply_to, "References": " ".join(references)}
+    if author == "assistant":
+        headers["Auto-Submitted"] = AUTO_SUBMITTED
+    return headers
 
 
 def recipient(session: Session, conversation: Conversation) -> str:
