@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -177,10 +178,16 @@ def _sign_in(browser: WebDriver, desk: str) -> None:
 def _agent_answers(browser: WebDriver, desk: str, conversation_id: int, reply: str) -> None:
     """In the inbox: the chat thread waits as pending; open it and reply."""
     _sign_in(browser, desk)
-    row = WebDriverWait(browser, WAIT).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, f"tr[data-id='{conversation_id}']")
+    # inbox.js rebuilds the list's rows every 3 s: read a row again if it goes stale.
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    cells = wait.until(
+        lambda d: [
+            td.text
+            for td in d.find_element(
+                By.CSS_SELECTOR, f"tr[data-id='{conversation_id}']"
+            ).find_elements(By.TAG_NAME, "td")
+        ]
     )
-    cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
     assert cells[2:4] == ["pending", "chat"]
     assert cells[4] == "customer asked for a person"
     browser.get(f"{desk}/inbox/{conversation_id}")
@@ -194,7 +201,9 @@ def _agent_answers(browser: WebDriver, desk: str, conversation_id: int, reply: s
 
 def _resolve(browser: WebDriver) -> None:
     browser.find_element(By.ID, "resolve").click()
-    WebDriverWait(browser, WAIT).until(lambda d: d.find_element(By.ID, "status").text == "resolved")
+    # The page reloads after the POST: the status element may go stale while it is read.
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: d.find_element(By.ID, "status").text == "resolved")
 
 
 @pytest.mark.slow
