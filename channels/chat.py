@@ -25,7 +25,7 @@ from bot.chat.replies import record_reply, with_choices
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.sms.inbound import assistant_text, is_unanswered, mark_many
-from bot.sms.turns import SenderQueues
+from bot.sms.turns import AssistantThread, SenderQueues
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class ChatInput(InputChannel):
         self._key: bytes | None = None
         self._storing = SenderQueues()  # a visitor's messages are stored, and queued, in order
         self._answering = SenderQueues()  # ... and answered in that order
+        # Turns run on a loop of their own (as the SMS channel's do): a turn computing on the
+        # server's loop would hold back every webhook, the SMS channel's acknowledgements too.
+        self._assistant = AssistantThread("chat-assistant")
         self._turns = asyncio.Semaphore(MAX_TURNS)
         self._tasks: set[asyncio.Task] = set()
 
@@ -120,6 +123,9 @@ class ChatInput(InputChannel):
         async def started(app, loop) -> None:
             self._spawn(self.replay_unanswered(on_new_message))
 
+        async def stop(app, loop) -> None:
+            self._assistant.close()  # turns still running are replayed at the next start
+
         bp.add_route(health, "/", methods=["GET"])
         bp.add_route(session, "/session", methods=["POST"])
         bp.add_route(webhook, "/webhook", methods=["POST"])
@@ -128,6 +134,7 @@ class ChatInput(InputChannel):
             bp.add_route(preflight, path, methods=["OPTIONS"], name=f"preflight{path[1:]}")
         bp.middleware(add_headers, "response")
         bp.after_server_start(started)
+        bp.after_server_stop(stop)
         return bp
 
     async def session(self, request: Request) -> HTTPResponse:
@@ -184,7 +191,7 @@ class ChatInput(InputChannel):
         error = None
         try:
             async with self._turns:
-                await on_new_message(self._user_message(pending))
+                await self._assistant.run(on_new_message(self._user_message(pending)))
         except Exception as exc:  # recorded on the message: never a silent drop
             log.exception("assistant failed on a chat message from %s", pending.sender_id)
             error = f"assistant failed: {type(exc).__name__}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 import warnings
 from collections.abc import AsyncIterator
@@ -43,14 +44,17 @@ SHOP = "https://shop.example.com"
 class Assistant:
     """Stands in for Rasa's on_new_message: records each turn and replies through the channel."""
 
-    def __init__(self, *, gate: asyncio.Event | None = None, fail_on: str | None = None) -> None:
+    def __init__(self, *, gate: threading.Event | None = None, fail_on: str | None = None) -> None:
         self.gate, self.fail_on = gate, fail_on
+        # Turns run on the channel's assistant thread, so the gate is a thread-safe one.
         self.turns: list[UserMessage] = []
+        self.loops: set[asyncio.AbstractEventLoop] = set()
 
     async def __call__(self, message: UserMessage) -> None:
         self.turns.append(message)
-        if self.gate is not None:
-            await self.gate.wait()
+        self.loops.add(asyncio.get_running_loop())
+        while self.gate is not None and not self.gate.is_set():
+            await asyncio.sleep(0.005)
         await asyncio.sleep(0.001 * (len(self.turns) % 3))  # turns that take varying time
         if self.fail_on is not None and self.fail_on in message.text:
             raise RuntimeError("the model fell over")
@@ -192,7 +196,7 @@ async def test_a_token_in_the_query_string_is_not_accepted(db: Database, clock: 
 async def test_a_message_is_stored_before_the_200_and_answered_once(
     db: Database, clock: FixedClock
 ) -> None:
-    gate = asyncio.Event()  # the assistant may not answer until the test has looked
+    gate = threading.Event()  # the assistant may not answer until the test has looked
     assistant = Assistant(gate=gate)
     async with _served(_services(db, clock), assistant) as (base, channel, client):
         widget = await Widget(client, base).start()
@@ -209,6 +213,8 @@ async def test_a_message_is_stored_before_the_200_and_answered_once(
         await channel.idle()
         history = await widget.history()
     [turn] = assistant.turns
+    [loop] = assistant.loops
+    assert loop is not asyncio.get_running_loop()  # the turn ran on the assistant's thread
     assert (turn.text, turn.sender_id, turn.input_channel) == (
         "where is my order?",
         widget.sender,
@@ -264,7 +270,7 @@ async def test_a_visitors_messages_are_answered_in_the_order_stored(
 async def test_a_visitors_next_message_waits_for_the_turn_before_it(
     db: Database, clock: FixedClock
 ) -> None:
-    gate = asyncio.Event()
+    gate = threading.Event()
     assistant = Assistant(gate=gate)
     async with _served(_services(db, clock), assistant) as (base, channel, client):
         widget = await Widget(client, base).start()
