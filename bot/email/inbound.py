@@ -119,7 +119,7 @@ def _accept(
     if held is None and not text:
         held = "nothing to read: no text and no subject"
     if held is not None:
-        message.status = "held"
+        message.status, message.error_message = "held", held  # agents see why
         log.info("email from %s kept, not answered: %s", mask_email(email.from_address), held)
         return Accepted(message.id, conversation.id, None, held)
     turn = Turn(message.id, conversation.id, conversation.sender_id, text, email.message_id)

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -21,6 +21,10 @@ from bot.store import Database
 from bot.store.models import Conversation, Message
 
 log = logging.getLogger(__name__)
+
+# An autoresponder that sets none of the usual headers would answer every answer: after
+# this many assistant emails to one thread in an hour, the next email waits for a person.
+MAX_REPLIES_PER_HOUR = 6
 
 
 def with_choices(text: str, titles: Sequence[str]) -> str:
@@ -45,6 +49,15 @@ def finish_turn(
     with db.write() as session:
         message = session.get(Message, turn.message_id)
         reply = None
+        if body and error is None and _replied_lately(session, turn, clock) >= MAX_REPLIES_PER_HOUR:
+            log.warning(
+                "email from %s not answered: %d automatic replies in the last hour",
+                mask_email(turn.sender_id),
+                MAX_REPLIES_PER_HOUR,
+            )
+            message.status = "held"
+            message.error_message = "not answered: too many automatic replies in an hour (a loop?)"
+            return None
         if body and error is None:
             conversation = session.get(Conversation, turn.conversation_id)
             reply = queue_email(
@@ -59,6 +72,18 @@ def finish_turn(
         message.status = "failed" if error else "handled"
         message.error_message = error
         return reply
+
+
+def _replied_lately(session, turn: Turn, clock: Clock) -> int:
+    """Assistant emails to this thread in the last hour."""
+    return session.execute(
+        select(func.count()).where(
+            Message.conversation_id == turn.conversation_id,
+            Message.channel == "email",
+            Message.author == "assistant",
+            Message.created_at > clock.now() - timedelta(hours=1),
+        )
+    ).scalar_one()
 
 
 def queue_unprompted(

@@ -717,10 +717,12 @@ async def test_the_page_shows_every_thread_of_the_customer_and_replies_on_its_ow
     ids = _seed(db, clock)
     _agents(db, clock)
     with db.write() as session:
-        session.get(Message, ids["m2"]).email_meta = {
+        email = session.get(Message, ids["m2"])
+        email.email_meta = {
             "subject": "<b>Where</b> is it?",
             "attachments": [{"filename": "<photo>.jpg", "content_type": "image/jpeg"}],
         }
+        email.status, email.error_message = "held", "an automatic reply (Auto-Submitted)"
     async with _desk(db, clock) as desk:
         await desk.sign_in(ids["alice_email"])
         _, email_page = await desk.call(
@@ -733,6 +735,7 @@ async def test_the_page_shows_every_thread_of_the_customer_and_replies_on_its_ow
     assert "Reply by SMS to +1" in sms_page
     assert "&lt;b&gt;Where&lt;/b&gt; is it?" in email_page  # the subject, escaped
     assert "Attachments (not kept): &lt;photo&gt;.jpg" in email_page
+    assert '<span class="why">an automatic reply (Auto-Submitted)</span>' in email_page
     # The sidebar links the customer's other thread, not the one shown.
     assert f'<a href="/inbox/{ids["alice_sms"]}">sms</a>' in email_page
     assert f'<a href="/inbox/{ids["alice_email"]}">email</a>' in sms_page

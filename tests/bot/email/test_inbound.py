@@ -136,7 +136,8 @@ def test_robots_loops_and_empty_mail_are_kept_but_never_answered(
     assert accepted.turn is None
     assert reason in (accepted.held or "")
     message = _message(db, accepted.message_id)
-    assert message.status == "held"  # shown in the inbox
+    assert message.status == "held"  # shown in the inbox, with the reason
+    assert reason in (message.error_message or "")
     assert message.direction == "in"
 
 

@@ -15,7 +15,7 @@ from bot.email.form import read_form
 from bot.email.inbound import Accepted, accept_email
 from bot.email.outbound import EmailError, NoEmailAddress, queue_email
 from bot.email.parse import parse
-from bot.email.turns import finish_turn, unanswered
+from bot.email.turns import MAX_REPLIES_PER_HOUR, finish_turn, unanswered
 from bot.errors import PigeonError
 from bot.inbox import customer_for_phone, thread_for
 from bot.store import Database
@@ -172,6 +172,25 @@ def test_a_silent_turn_queues_nothing_and_a_failed_one_says_so(
     assert _status(db, broken.message_id) == ("failed", error)
     with db.read() as session:
         assert session.execute(select(EmailOutboxItem)).first() is None
+
+
+def test_a_thread_that_answers_every_answer_is_held_for_a_person(
+    db: Database, clock: FixedClock
+) -> None:
+    # A robot with none of the usual headers: each reply gets an email back at once.
+    for n in range(MAX_REPLIES_PER_HOUR):
+        accepted = _receive(db, clock, text=f"auto {n}")
+        assert finish_turn(db, SETTINGS, clock, accepted.turn, ["We got it."]) is not None
+        clock.advance(timedelta(minutes=5))
+    looping = _receive(db, clock, text="auto again")
+    assert finish_turn(db, SETTINGS, clock, looping.turn, ["We got it."]) is None
+    status, why = _status(db, looping.message_id)
+    assert status == "held"
+    assert "too many automatic replies" in why
+    # An hour after the first replies, the assistant answers again.
+    clock.advance(timedelta(minutes=35))
+    later = _receive(db, clock, text="a real question")
+    assert finish_turn(db, SETTINGS, clock, later.turn, ["Here you go."]) is not None
 
 
 def test_unanswered_emails_are_found_after_a_restart(db: Database, clock: FixedClock) -> None:
