@@ -18,7 +18,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.chat import cors, tokens
+from bot.chat import cors, limits, tokens
 from bot.chat.history import PAGE, visible
 from bot.chat.inbound import BadChat, ChatText, Pending, parse, store, unanswered
 from bot.chat.replies import record_reply, with_choices
@@ -71,6 +71,8 @@ class ChatInput(InputChannel):
         self._assistant = AssistantThread("chat-assistant")
         self._turns = asyncio.Semaphore(MAX_TURNS)
         self._tasks: set[asyncio.Task] = set()
+        self._messages = limits.message_window()  # per visitor
+        self._sessions = limits.session_window()  # per client address
 
     @classmethod
     def name(cls) -> str:
@@ -141,6 +143,9 @@ class ChatInput(InputChannel):
         """A new visitor: a token for the widget to keep (nothing is stored until they write)."""
         if not self._origin_ok(request):
             return _error("this site may not use the chat", 403)
+        wait = self._sessions.allow(request.ip or "unknown")
+        if wait:
+            return _too_many("too many new chats from this address; try again later", wait)
         return response.json({"token": tokens.issue(self.key)})
 
     async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
@@ -148,6 +153,9 @@ class ChatInput(InputChannel):
         sender = self._visitor(request)
         if isinstance(sender, HTTPResponse):
             return sender
+        wait = self._messages.allow(sender)
+        if wait:
+            return _too_many("you are sending messages too quickly; wait a moment", wait)
         try:
             chat = parse(request.body or b"", sender)
         except BadChat as exc:
@@ -257,3 +265,9 @@ class ChatInput(InputChannel):
 
 def _error(message: str, status: int) -> HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+def _too_many(message: str, wait: float) -> HTTPResponse:
+    answer = _error(message, 429)
+    answer.headers["Retry-After"] = str(max(1, round(wait)))
+    return answer

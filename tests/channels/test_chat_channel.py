@@ -24,7 +24,7 @@ from sanic import Sanic
 from sqlalchemy import func, select
 
 from bot.agents import create_agent
-from bot.chat import tokens
+from bot.chat import limits, tokens
 from bot.chat.inbound import ChatText, store
 from bot.clock import FixedClock
 from bot.config import Settings
@@ -370,6 +370,35 @@ async def test_a_database_that_fails_is_a_503_never_a_200(
 
 
 # --- privacy ---
+
+
+async def test_a_visitor_sending_faster_than_a_person_types_is_slowed(
+    db: Database, clock: FixedClock
+) -> None:
+    assistant = Assistant()
+    async with _served(_services(db, clock), assistant) as (base, _, client):
+        fast, other = await Widget(client, base).start(), await Widget(client, base).start()
+        sent = [await fast.send(f"message {n}") for n in range(limits.MESSAGES_PER_MINUTE)]
+        status, body, headers = await fast.call(
+            "POST", "webhook", json={"text": "one too many", "id": uuid.uuid4().hex}
+        )
+        other_status, _ = await other.send("hello")  # the limit is per visitor
+    assert all(code == 200 for code, _ in sent)
+    assert (status, body) == (429, {"error": "you are sending messages too quickly; wait a moment"})
+    assert 1 <= int(headers["Retry-After"]) <= 60
+    assert other_status == 200
+    assert "one too many" not in [m.body for m in _inbound(db)]  # refused, not stored
+
+
+async def test_new_chats_from_one_address_are_limited(db: Database, clock: FixedClock) -> None:
+    async with _served(_services(db, clock), Assistant()) as (base, _, client):
+        widget = Widget(client, base)
+        codes = [
+            (await widget.call("POST", "session", token=""))[0]
+            for _ in range(limits.SESSIONS_PER_10_MINUTES + 1)
+        ]
+    assert codes[:-1] == [200] * limits.SESSIONS_PER_10_MINUTES
+    assert codes[-1] == 429
 
 
 async def test_two_visitors_never_see_each_others_messages(db: Database, clock: FixedClock) -> None:
