@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
@@ -19,11 +20,16 @@ AVA = "+12065550101"
 RASA_TOKEN, DESK_TOKEN = "rasa-token", "desk-token"
 
 
+@pytest.mark.parametrize(
+    "sender",
+    [AVA, "ava@example.com", "chat-" + "c" * 32],
+    ids=["sms", "email", "chat"],
+)
 async def test_resolve_resumes_and_leaves_the_assistant_listening(
-    db: Database, clock: FixedClock
+    db: Database, clock: FixedClock, sender: str
 ) -> None:
     with db.write() as session:
-        conversation = request_handoff(session, AVA, "customer asked for a person", "", clock).id
+        conversation = request_handoff(session, sender, "customer asked for a person", "", clock).id
     async with FakeRasa(db, clock, RASA_TOKEN, "Pigeon Supply Co.") as rasa:
         settings = Settings(desk_api_token=DESK_TOKEN, rasa_url=rasa.url, rasa_token=RASA_TOKEN)
         services = Services(settings, db, DemoStore(db, clock), clock)
@@ -38,7 +44,8 @@ async def test_resolve_resumes_and_leaves_the_assistant_listening(
             ) as answer,
         ):
             assert answer.status == 200
-    # The id exactly as the SMS channel names the conversation: "+1206...", never "%2B1206...".
+    # The id exactly as the channel names the conversation: "+1206...", never "%2B1206...",
+    # "ava@example.com", never "ava%40example.com".
     assert rasa.events == [
-        (AVA, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+        (sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
     ]
