@@ -49,9 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     started, clock, load = datetime.now(timezone.utc), time.monotonic(), os.getloadavg()[0]
     _ensure_model(LOGS / "train.log")
     sections = asyncio.run(_run(names))
-    report = document(sections, started, time.monotonic() - clock, load)
-    if names == list(BENCHMARKS):
+    whole = names == list(BENCHMARKS)
+    if whole:  # the figures go beside the report; a partial run only prints its tables
         REPORT.parent.mkdir(parents=True, exist_ok=True)
+        for section in sections:
+            section.draw(REPORT.parent)
+    report = document(sections, started, time.monotonic() - clock, load)
+    if whole:
         REPORT.write_text(report)
         progress(f"wrote {REPORT.relative_to(ROOT)}")
     print(report)

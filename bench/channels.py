@@ -15,9 +15,10 @@ from typing import Any
 
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
 
+from bench import plots
 from bench.burst import Burst, Target, burst, numbers, warm_up
 from bench.loops import ACCOUNT_SID, AUTH_TOKEN, STORE_NUMBER, LoopThread, fake_twilio
-from bench.report import Goal, Section, Table, percentile, progress
+from bench.report import Figure, Goal, Section, Table, percentile, progress
 from bench.stack import (
     ActionServer,
     DeskServer,
@@ -199,6 +200,19 @@ def section(results: list[Burst]) -> Section:
         [Table(columns, rows)],
         goals,
         notes,
+        [_figure(results, text, n) for n, text in enumerate(TEXTS, 1)],
+    )
+
+
+def _figure(results: list[Burst], text: str, n: int) -> Figure:
+    runs = [r for r in results if r.text == text]
+    acks = {r.channel: [a.seconds * 1000 for a in r.acks] for r in runs}
+    answered = {r.channel: list(r.answered_in.values()) for r in runs}
+    title = f"100 texts {text!r} from 100 numbers, per channel"
+    return Figure(
+        f"bench-burst-{n}.png",
+        f"Acknowledgement and answer times, {text!r}",
+        lambda path: plots.burst(path, acks, answered, title),
     )
 
 

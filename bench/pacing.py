@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import plots
 from bench.burst import numbers
 from bench.loops import fake_twilio
-from bench.report import Goal, Section, Table, progress
+from bench.report import Figure, Goal, Section, Table, progress
 from bench.stack import bench_settings, dispatching, prepare_database
 from bot.clock import SystemClock
 from bot.consent import record_opt_in
@@ -121,11 +122,17 @@ def section(run: Run) -> Section:
             overtook,
         ),
     ]
+    figure = Figure(
+        "bench-pacing.png",
+        "Texts reaching Twilio over time",
+        lambda path: plots.pacing(path, reply_times, proactive_times, run.replies_queued_at, MPS),
+    )
     return Section(
         f"Dispatcher pacing and priority: {PROACTIVE + REPLIES} texts at {MPS}/s (issue 4)",
         METHOD,
         [Table(("measure", "value"), rows)],
         goals,
+        figures=[figure],
     )
 
 

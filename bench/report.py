@@ -7,7 +7,7 @@ import math
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +37,15 @@ class Goal:
     met: bool
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A picture of a benchmark's data: `draw(path)` writes a PNG beside the report."""
+
+    filename: str
+    caption: str
+    draw: Callable[[Path], None]
+
+
 @dataclass
 class Section:
     """One benchmark: how it was measured, its tables, its goals and what to know about it."""
@@ -46,10 +55,19 @@ class Section:
     tables: list[Table | str] = field(default_factory=list)  # a str is Markdown as it is
     goals: list[Goal] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    drawn: list[Figure] = field(default_factory=list)  # the figures written beside the report
+
+    def draw(self, directory: Path) -> None:
+        """Write this section's figures into `directory` (the report's), to be linked."""
+        for figure in self.figures:
+            figure.draw(directory / figure.filename)
+            self.drawn.append(figure)
 
     def markdown(self) -> str:
         parts = [f"## {self.title}", self.method]
         parts += [t if isinstance(t, str) else t.markdown() for t in self.tables]
+        parts += [f"![{f.caption}]({f.filename})" for f in self.drawn]
         if self.goals:
             rows = [(g.goal, g.measured, "met" if g.met else "**MISSED**") for g in self.goals]
             parts.append(Table(("goal", "measured", "result"), rows).markdown())
