@@ -32,7 +32,7 @@ def default_services() -> Services:
 def _answers_when_store_is_down(run: Callable[..., Any]) -> Callable[..., Any]:
     """The store's order system is down or slow: say so and keep the conversation going.
 
-    Nothing was done for the customer, so the reply asks them to try again (or text AGENT);
+    Nothing was done for the customer, so the reply asks them to try again (or reply AGENT);
     a form stays where it was, so the next message picks it up again.
     """
 
