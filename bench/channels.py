@@ -96,11 +96,15 @@ class Rig:
 
 
 def credentials(path: Path, twilio_url: str) -> Path:
-    """Pigeon's channels as in `credentials.yml`, plus Rasa's twilio channel at the fake."""
+    """Pigeon's channels as in `credentials.yml`, plus Rasa's twilio channel at the fake.
+
+    The REST baseline is Rasa's own channel, open, as it was measured: the bench's Rasa
+    listens on loopback only (Pigeon's, behind RASA_TOKEN, would answer 401).
+    """
     channel = f"{FakeBackedTwilioInput.__module__}.{FakeBackedTwilioInput.__name__}"
-    path.write_text(
-        (ROOT / "credentials.yml").read_text() + f"{channel}:\n  api_url: {twilio_url}\n"
-    )
+    ours = (ROOT / "credentials.yml").read_text()
+    ours = ours.replace("channels.rest.TokenRestInput:", "rest:")
+    path.write_text(ours + f"{channel}:\n  api_url: {twilio_url}\n")
     return path
 
 

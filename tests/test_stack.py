@@ -121,7 +121,7 @@ def test_the_stack_comes_up_protected_and_stops_on_ctrl_c(stack: dict) -> None:
 
     # The assistant answers through the model, and keeps its tracker in the data dir.
     reply = post_json(
-        f"http://127.0.0.1:{stack['ports']['RASA_PORT']}/webhooks/rest/webhook",
+        f"http://127.0.0.1:{stack['ports']['RASA_PORT']}/webhooks/rest/webhook?token={token}",
         {"sender": "stack-test", "message": "hello"},
     )
     assert len(reply) == 1
