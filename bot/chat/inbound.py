@@ -56,7 +56,7 @@ def parse(body: bytes, sender_id: str) -> ChatText:
         raise TooLarge(f"the request is over {MAX_BODY} bytes")
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         raise BadChat("the body is not JSON") from None
     if not isinstance(payload, dict):
         raise BadChat('the body must be a JSON object: {"text": ..., "id": ...}')
@@ -64,6 +64,8 @@ def parse(body: bytes, sender_id: str) -> ChatText:
     if not isinstance(said, str):
         raise BadChat("text must be a string")
     said = _CONTROLS.sub("", said).strip()
+    if not _is_utf8(said):
+        raise BadChat("text is not valid Unicode (a lone surrogate escape)")
     if not said:
         raise BadChat("text is empty")
     if len(said) > MAX_TEXT:
@@ -71,6 +73,15 @@ def parse(body: bytes, sender_id: str) -> ChatText:
     if not isinstance(client_id, str) or not _CLIENT_ID.fullmatch(client_id):
         raise BadChat("id must be 8 to 64 letters, digits, '-' or '_'")
     return ChatText(sender_id, client_id, said)
+
+
+def _is_utf8(said: str) -> bool:
+    """False for text with a lone surrogate ("\\ud800" in JSON): no database can store it."""
+    try:
+        said.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def store(db: Database, chat: ChatText, clock: Clock) -> Stored:

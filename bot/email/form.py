@@ -46,10 +46,14 @@ def read_form(content_type: str, body: bytes) -> Form:
     """Fields and files of `body`; BadForm when it is neither kind of form."""
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        pairs = parse_qsl(body, keep_blank_values=True)
+        # Latin-1 maps each byte to one character and back, so raw and %-escaped bytes
+        # both come through as sent (parse_qsl on bytes would refuse any non-ASCII byte).
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
         fields: dict[str, bytes] = {}
         for name, value in pairs:
-            fields.setdefault(name.decode("utf-8", "replace"), value)
+            fields.setdefault(
+                name.encode("latin-1").decode("utf-8", "replace"), value.encode("latin-1")
+            )
         return Form(fields)
     if kind != "multipart/form-data":
         raise BadForm("expected multipart/form-data (SendGrid Inbound Parse)")
@@ -59,7 +63,10 @@ def read_form(content_type: str, body: bytes) -> Form:
 def _boundary(content_type: str) -> bytes:
     header = MimeMessage()
     header["Content-Type"] = content_type
-    boundary = header.get_param("boundary")
+    try:
+        boundary = header.get_param("boundary")
+    except UnicodeError:  # a header value that no HTTP request can carry
+        raise BadForm("multipart/form-data without a boundary") from None
     if not isinstance(boundary, str) or not boundary or len(boundary) > 200:
         raise BadForm("multipart/form-data without a boundary")
     return boundary.encode("latin-1", "replace")

@@ -25,7 +25,6 @@ from bot.email.html_text import html_to_text
 MAX_ATTACHMENTS = 50  # noted per email; a flood of parts is summarised by the count
 _MSG_ID = re.compile(r"<[^<>\s]{1,500}>")
 _HEADERS = HeaderParser(policy=email.policy.compat32)
-_RAW_HEADERS = BytesParser(policy=email.policy.compat32)
 
 
 class BadInbound(ValueError):
@@ -214,7 +213,8 @@ def _from_mime(raw: bytes, envelope: str) -> InboundEmail:
         )
         for part in list(message.iter_attachments())[:MAX_ATTACHMENTS]
     )
-    headers = _RAW_HEADERS.parsebytes(raw, headersonly=True)
+    # As text: on bytes, compat32 hands back a non-ASCII header as a Header object, not a str.
+    headers = _HEADERS.parsestr(raw.decode("utf-8", "replace"), headersonly=True)
     to = str(message.get("To") or "")
     subject = str(message.get("Subject") or "")
     sender = str(message.get("From") or "")
