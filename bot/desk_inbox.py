@@ -33,6 +33,7 @@ MAX_REPLY = 1600  # characters: Twilio's limit for one message
 REPLY_LIMITS = {"sms": MAX_REPLY, "chat": 4000, "email": 20000}
 MAX_NOTE = 4000
 LIST_LIMIT = 200
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: 32 bits on PostgreSQL; larger ones match nothing
 
 
 class InboxError(PigeonError, ValueError):
@@ -169,7 +170,7 @@ def conversations(
 
 
 def conversation(session: Session, conversation_id: int) -> Conversation:
-    found = session.get(Conversation, conversation_id)
+    found = session.get(Conversation, conversation_id) if 0 < conversation_id <= MAX_ID else None
     if found is None:
         raise NotFound(f"no conversation {conversation_id}")
     return found
@@ -178,6 +179,7 @@ def conversation(session: Session, conversation_id: int) -> Conversation:
 def thread(session: Session, conversation_id: int, after: int = 0) -> list[MessageRow]:
     """Every message of this conversation's customer, on every channel, oldest first."""
     conv = conversation(session, conversation_id)
+    after = min(max(after, 0), MAX_ID)  # a database cannot compare an id with 2**70
     query = (
         select(Message, Agent.email)
         .join(Conversation, Message.conversation_id == Conversation.id)
@@ -221,7 +223,7 @@ def _email_details(meta: dict | None) -> tuple[str | None, tuple[str, ...]]:
 
 def media_url(session: Session, message_id: int, index: int) -> str:
     """The provider's URL of a message's picture, for the desk to fetch on an agent's behalf."""
-    message = session.get(Message, message_id)
+    message = session.get(Message, message_id) if 0 < message_id <= MAX_ID else None
     media = (message.media or []) if message else []
     if not 0 <= index < len(media) or not media[index].get("url"):
         raise NotFound(f"no picture {index} on message {message_id}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from bot.support.handoff import request_handoff
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_REASON, MAX_SUMMARY = 200, 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def register(app: Sanic) -> None:
@@ -187,11 +189,32 @@ def _services(request: Request) -> Services:
 def _body(request: Request) -> dict[str, Any] | HTTPResponse:
     try:
         body = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         return _error("the body is not JSON", 400)
     if not isinstance(body, dict):
         return _error("the body must be a JSON object", 400)
+    if not _storable(body):
+        return _error(
+            "the body has a NUL or a lone surrogate (\\ud800): text no database stores", 400
+        )
     return body
+
+
+def _storable(body: dict) -> bool:
+    """False when a string anywhere in the JSON has a NUL or a lone surrogate; iterative,
+    since the JSON may be nested nearly as deep as the recursion limit."""
+    pending: list[object] = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value or _SURROGATE.search(value):
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 async def _run(services: Services, work: Callable[[Any], T], *, write: bool) -> T | HTTPResponse:

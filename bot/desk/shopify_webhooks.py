@@ -35,7 +35,7 @@ def register(app: Sanic) -> None:
 
 def is_authentic(body: bytes, signature: str | None, secret: str | None) -> bool:
     """X-Shopify-Hmac-Sha256: base64 HMAC-SHA256 of the raw body, compared in constant time."""
-    if not secret or not signature:
+    if not secret or not signature or not signature.isascii():  # base64 is ASCII
         return False
     return hmac.compare_digest(sign(body, secret).encode(), signature.strip().encode())
 
@@ -65,15 +65,21 @@ async def _receive(request: Request) -> HTTPResponse:
         return response.text("webhook from another shop", status=401)
     webhook_id = (request.headers.get("X-Shopify-Webhook-Id") or "").strip()
     topic = (request.headers.get("X-Shopify-Topic") or "").strip().lower()
-    if not webhook_id or not topic or len(webhook_id) > 128 or len(topic) > 64:
+    if not _is_token(webhook_id, 128) or not _is_token(topic, 64):
         return response.text("X-Shopify-Webhook-Id and X-Shopify-Topic are required", status=400)
     try:
         text = body.decode("utf-8")
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past what json reads
         return response.text("the body is not JSON", status=400)
     writer: GroupWriter = request.app.ctx.shopify_writer
     new = await writer.submit(Webhook(webhook_id, topic, text))  # durable before the 200
     if not new:
         log.info("Shopify %s webhook repeated; already stored", topic)
     return response.empty(status=200)
+
+
+def _is_token(value: str, limit: int) -> bool:
+    """Printable ASCII, as Shopify's ids and topics are (Sanic hands other bytes over as
+    lone surrogates, which no database stores)."""
+    return 0 < len(value) <= limit and value.isascii() and value.isprintable()

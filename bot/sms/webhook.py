@@ -30,7 +30,8 @@ def twilio_form(request: Request, settings: Settings) -> dict[str, str] | HTTPRe
         return response.text("invalid signature", status=403)
     if form.get("AccountSid") != (settings.twilio_account_sid or SIMULATOR_ACCOUNT_SID):
         return response.text("unknown account", status=403)
-    return form
+    # Checked as signed; then without NUL, which PostgreSQL cannot store and no text needs.
+    return {key.replace("\x00", ""): value.replace("\x00", "") for key, value in form.items()}
 
 
 def _parse_form(body: bytes) -> dict[str, str] | None:
