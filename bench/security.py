@@ -7,6 +7,10 @@ where the SMS simulator is public, and with Twilio, where it is not), and the Ra
 decide who may call). Each route and method is called with no credentials, a wrong token,
 a forged session cookie, and a wrong signature; it must refuse (401, 403, 404, 405, or a
 redirect to /login), unless it is on the reviewed allow-list below, with its reason.
+
+Not swept: the action server (`rasa run actions`, rasa_sdk). Its `POST /webhook` has no
+authentication by design and trusts the tracker it is sent (sender id, slots), so it must
+never be reachable from outside the host; see the report of issue 8.
 """
 
 from __future__ import annotations
