@@ -21,6 +21,7 @@ PIGEON_LOG_LEVEL = "PIGEON_LOG_LEVEL"
 DATABASE_URL = "DATABASE_URL"
 RASA_PORT = "RASA_PORT"
 ACTION_PORT = "ACTION_PORT"
+ACTION_HOST = "ACTION_HOST"
 DESK_PORT = "DESK_PORT"
 RASA_URL = "RASA_URL"
 RASA_TOKEN = "RASA_TOKEN"
@@ -77,6 +78,7 @@ class Settings:
     database_url: str = ""
     rasa_port: int = 5005
     action_port: int = 5055
+    action_host: str = "127.0.0.1"
     desk_port: int = 8000
     rasa_url: str = ""
     desk_url: str = ""
@@ -320,6 +322,14 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(RASA_PORT, "rasa_port", _port, "`5005`", "Port of the Rasa server."),
     Variable(ACTION_PORT, "action_port", _port, "`5055`", "Port of the action server."),
+    Variable(
+        ACTION_HOST,
+        "action_host",
+        _text,
+        "`127.0.0.1`",
+        "Interface the action server listens on. It trusts whatever conversation it is sent, "
+        "so keep it on loopback; on another machine, expose it only to the Rasa server.",
+    ),
     Variable(DESK_PORT, "desk_port", _port, "`8000`", "Port of the desk (inbox, webhooks)."),
     Variable(
         RASA_URL,

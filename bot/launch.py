@@ -79,6 +79,9 @@ def process_env(settings: Settings, environ: Mapping[str, str]) -> dict[str, str
     for name, value in defaults.items():
         if not env.get(name):
             env[name] = value
+    # rasa_sdk listens on SANIC_HOST (all interfaces unless told): the action server answers
+    # any tracker it is sent, order details included, so it stays on loopback by default.
+    env["SANIC_HOST"] = settings.action_host
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     env.setdefault("PYTHONPATH", str(ROOT))

@@ -53,6 +53,16 @@ def test_process_env_fills_what_rasa_config_files_need(tmp_path: Path) -> None:
     assert env["PATH"].endswith("/usr/bin")
 
 
+def test_the_action_server_listens_on_loopback_unless_told(tmp_path: Path) -> None:
+    # It answers any tracker it is sent, order details included: never on every interface
+    # by accident, even when the caller's environment says otherwise for other programs.
+    settings = Settings.from_env({"PIGEON_DATA_DIR": str(tmp_path)})
+    everywhere = {"SANIC_HOST": "0.0.0.0"}  # noqa: S104 - what must not win
+    assert process_env(settings, everywhere)["SANIC_HOST"] == "127.0.0.1"
+    told = Settings.from_env({"PIGEON_DATA_DIR": str(tmp_path), "ACTION_HOST": "10.0.0.5"})
+    assert process_env(told, {})["SANIC_HOST"] == "10.0.0.5"
+
+
 def test_process_env_keeps_what_the_caller_set(tmp_path: Path) -> None:
     given = {"PIGEON_DATA_DIR": str(tmp_path), "RASA_TOKEN": "mine", "DESK_PORT": "9000"}
     env = process_env(Settings.from_env(given), given)
