@@ -33,6 +33,7 @@ BENCHMARKS = {
     "pacing": "bench.pacing",
     "shopify": "bench.shopify",
     "nlu": "bench.nlu",
+    "security": "bench.security",
 }
 
 

@@ -10,7 +10,8 @@ redirect to /login), unless it is on the reviewed allow-list below, with its rea
 
 Not swept: the action server (`rasa run actions`, rasa_sdk). Its `POST /webhook` has no
 authentication by design and trusts the tracker it is sent (sender id, slots), so it must
-never be reachable from outside the host; see the report of issue 8.
+never be reachable from outside the host: `python -m bot run` binds it to `ACTION_HOST`
+(127.0.0.1 unless set; tests/bot/test_launch.py).
 """
 
 from __future__ import annotations
