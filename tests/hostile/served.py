@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.clock import FixedClock
@@ -25,6 +26,7 @@ from bot.outbox import enqueue
 from bot.services import Services
 from bot.store import Database
 from bot.store.models import Message, OutboxItem
+from channels.sms import SmsInput
 from tests.http import serving
 
 TOKEN = "desk-api-token-for-hostile-tests"
@@ -32,6 +34,7 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "3e7c" * 8
 SHOPIFY_SECRET = "shpss_" + "5" * 32
 PHONE, STORE = "+12065550101", "+12065550100"
+SMS_PATH = "/webhooks/sms/webhook"
 SENT_SID = "SM" + "4" * 32  # a text the dispatcher handed to Twilio
 START_TIMEOUT = 30.0
 T = TypeVar("T")
@@ -137,3 +140,30 @@ def served_desk(db: Database, clock: FixedClock, **settings: Any) -> Iterator[st
     )
     with served_app(app) as served:
         yield served.base
+
+
+@dataclass
+class SmsChannel:
+    """The SMS channel's webhook as Rasa mounts it, and the turns its assistant was given."""
+
+    url: str
+    turns: list[UserMessage]
+    idle: Callable[[], None]  # waits until every text so far is stored, sorted and answered
+
+
+@contextmanager
+def served_sms_channel(db: Database, clock: FixedClock) -> Iterator[SmsChannel]:
+    services = Services(desk_settings(), db, DemoStore(db, clock), clock)
+    channel, turns = SmsInput(services), []
+
+    async def assistant(message: UserMessage) -> None:
+        turns.append(message)
+
+    app = Sanic(f"sms_{uuid.uuid4().hex}")
+    app.blueprint(channel.blueprint(assistant), url_prefix="/webhooks/sms")
+    with served_app(app) as served:
+        sms = SmsChannel(served.base + SMS_PATH, turns, lambda: served.run(channel.idle()))
+        try:
+            yield sms
+        finally:
+            sms.idle()

@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
@@ -28,12 +26,9 @@ from bot.consent import history
 from bot.desk.app import STATUS_PATH
 from bot.desk.shopify_webhooks import PATH as SHOPIFY_PATH
 from bot.notify.payloads import webhook_headers
-from bot.oms.demo import DemoStore
-from bot.services import Services
 from bot.sms.signature import sign as twilio_sign
 from bot.store import Database
 from bot.store.models import Message, OutboxItem, WebhookReceipt
-from channels.sms import SmsInput
 from tests.fakes.twilio import inbound_sms
 from tests.hostile.served import (
     ACCOUNT_SID,
@@ -42,13 +37,12 @@ from tests.hostile.served import (
     SENT_SID,
     SHOPIFY_SECRET,
     STORE,
-    desk_settings,
+    SmsChannel,
     seed,
-    served_app,
     served_desk,
+    served_sms_channel,
 )
 
-SMS_PATH = "/webhooks/sms/webhook"
 SHOP = "pigeon-demo.myshopify.com"
 TIMEOUT = 15.0
 
@@ -130,27 +124,16 @@ def _count(db: Database, model, *where) -> int:
 # --- Twilio: the SMS channel's inbound webhook (Rasa server) ----------------------------
 
 
-@dataclass
-class Channel:
-    url: str
-    http: requests.Session
-    db: Database
-    turns: list[UserMessage]
+@pytest.fixture
+def sms_channel(db: Database, clock: FixedClock) -> Iterator[SmsChannel]:
+    with served_sms_channel(db, clock) as channel:
+        yield channel
 
 
 @pytest.fixture
-def sms_channel(db: Database, clock: FixedClock) -> Iterator[Channel]:
-    services = Services(desk_settings(), db, DemoStore(db, clock), clock)
-    channel, turns = SmsInput(services), []
-
-    async def assistant(message: UserMessage) -> None:
-        turns.append(message)
-
-    app = Sanic(f"sms_{uuid.uuid4().hex}")
-    app.blueprint(channel.blueprint(assistant), url_prefix="/webhooks/sms")
-    with served_app(app) as served, requests.Session() as http:
-        yield Channel(served.base + SMS_PATH, http, db, turns)
-        served.run(channel.idle())
+def http() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        yield session
 
 
 def _inbound(url: str) -> Request:
@@ -163,21 +146,26 @@ def _consent_events(db: Database) -> int:
         return len(history(session, PHONE))
 
 
-def test_the_genuine_inbound_text_is_stored(sms_channel: Channel) -> None:
-    assert _post_form(sms_channel.http, _inbound(sms_channel.url)) == 200
-    assert _count(sms_channel.db, WebhookReceipt) == 1
+def test_the_genuine_inbound_text_is_stored(
+    db: Database, sms_channel: SmsChannel, http: requests.Session
+) -> None:
+    assert _post_form(http, _inbound(sms_channel.url)) == 200
+    assert _count(db, WebhookReceipt) == 1
+    sms_channel.idle()
+    assert [turn.text for turn in sms_channel.turns] == ["hi"]
 
 
 @pytest.mark.parametrize("attack", list(TWILIO_ATTACKS))
 def test_a_forged_inbound_text_is_refused_and_leaves_nothing(
-    sms_channel: Channel, attack: str
+    db: Database, sms_channel: SmsChannel, http: requests.Session, attack: str
 ) -> None:
     forged = TWILIO_ATTACKS[attack](_inbound(sms_channel.url))
-    assert _post_form(sms_channel.http, forged) == 403
-    assert _count(sms_channel.db, WebhookReceipt) == 0
-    assert _count(sms_channel.db, Message) == 0
-    assert _count(sms_channel.db, OutboxItem) == 0
-    assert _consent_events(sms_channel.db) == 0
+    assert _post_form(http, forged) == 403
+    sms_channel.idle()
+    assert _count(db, WebhookReceipt) == 0
+    assert _count(db, Message) == 0
+    assert _count(db, OutboxItem) == 0
+    assert _consent_events(db) == 0
     assert sms_channel.turns == []
 
 
