@@ -79,10 +79,15 @@ def _first_field(request: Request) -> str:
     return "Body" if "Body" in request.form else "MessageStatus"
 
 
+def _tampered(request: Request) -> dict[str, str]:
+    """The change that would do harm if accepted: a forged STOP, a forged delivery."""
+    return {"Body": "STOP"} if "Body" in request.form else {"MessageStatus": "delivered"}
+
+
 Attack = Callable[[Request], Request]
 TWILIO_ATTACKS: dict[str, Attack] = {
     "wrong-token": lambda r: _resigned(r, token="0" * 32),
-    "one-field-tampered": lambda r: replace(r, form=r.form | {_first_field(r): "STOP"}),
+    "one-field-tampered": lambda r: replace(r, form=r.form | _tampered(r)),
     "one-field-added": lambda r: replace(r, form=r.form | {"Smuggled": "1"}),
     "one-field-dropped": lambda r: replace(
         r, form={k: v for k, v in r.form.items() if k != _first_field(r)}
