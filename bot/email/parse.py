@@ -215,10 +215,17 @@ def _from_mime(raw: bytes, envelope: str) -> InboundEmail:
     )
     # As text: on bytes, compat32 hands back a non-ASCII header as a Header object, not a str.
     headers = _HEADERS.parsestr(raw.decode("utf-8", "replace"), headersonly=True)
-    to = str(message.get("To") or "")
-    subject = str(message.get("Subject") or "")
-    sender = str(message.get("From") or "")
+    to, subject, sender = (_decoded(message, headers, name) for name in ("To", "Subject", "From"))
     return _build(sender, to, subject, text, headers, envelope, attachments)
+
+
+def _decoded(message: EmailMessage, headers: Message, name: str) -> str:
+    """A header decoded by the default policy, or as written where that parser trips on it
+    (it raises IndexError on "From: <")."""
+    try:
+        return str(message.get(name) or "")
+    except (HeaderParseError, IndexError, ValueError):
+        return str(headers.get(name) or "")
 
 
 def _content(part: EmailMessage | None) -> str:

@@ -221,6 +221,7 @@ def test_email_form_is_an_inbound_email_or_bad_inbound(form: Form) -> None:
 
 @given(raw_mime)
 @example(b"From: a@b.co\r\nMessage-ID: \xe9\r\n\r\nhi")  # was a TypeError (a Header, no str)
+@example(b"From: <\r\n\r\n")  # was an IndexError in the stdlib's address parser
 @examples(300)
 def test_a_raw_mime_email_is_an_inbound_email_or_bad_inbound(raw: bytes) -> None:
     try:
