@@ -34,6 +34,7 @@ BENCHMARKS = {
     "shopify": "bench.shopify",
     "nlu": "bench.nlu",
     "security": "bench.security",
+    "faults": "bench.faults",
 }
 
 
