@@ -21,11 +21,12 @@ from sanic.response import HTTPResponse
 from bot.chat import cors, limits, tokens
 from bot.chat.history import PAGE, visible
 from bot.chat.inbound import BadChat, ChatText, Pending, parse, store, unanswered
-from bot.chat.replies import record_reply, with_choices
+from bot.chat.replies import record_reply
 from bot.config import Settings
 from bot.services import Services, build_services
 from bot.sms.inbound import assistant_text, is_unanswered, mark_many
 from bot.sms.turns import AssistantThread, SenderQueues
+from bot.support.wording import with_choices
 
 log = logging.getLogger(__name__)
 

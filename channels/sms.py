@@ -36,6 +36,7 @@ from bot.sms.turns import AcksFirst, AssistantThread, SenderQueues
 from bot.sms.webhook import twilio_form
 from bot.store.batching import GroupWriter
 from bot.store.models import Conversation, Message
+from bot.support.wording import with_choices
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,7 @@ class SmsOutput(OutputChannel):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         """SMS has no buttons: list the choices as text to reply with."""
-        choices = "; ".join(str(b.get("title", "")) for b in buttons if b.get("title"))
-        await self.send_text_message(recipient_id, f"{text} (Reply: {choices})", **kwargs)
+        await self.send_text_message(recipient_id, with_choices(text, buttons), **kwargs)
 
     async def send_custom_json(self, recipient_id: str, json_message: dict, **kwargs: Any) -> None:
         log.warning("custom payload for %s dropped: SMS carries text only", mask(recipient_id))

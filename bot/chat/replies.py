@@ -19,11 +19,3 @@ def record_reply(db: Database, sender_id: str, text: str, clock: Clock) -> int:
             session, conversation, author="assistant", body=body, status="delivered", clock=clock
         )
         return message.id
-
-
-def with_choices(text: str, buttons: list[dict]) -> str:
-    """Buttons as text: the titles are the answers a visitor can type back."""
-    titles = [str(b.get("title")).strip() for b in buttons if str(b.get("title") or "").strip()]
-    if not titles:
-        return text
-    return f"{text} (Reply: {'; '.join(titles)})"

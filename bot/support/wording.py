@@ -55,3 +55,11 @@ def money(amount: Decimal) -> str:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def with_choices(text: str, buttons: list[dict]) -> str:
+    """Buttons as text (SMS and chat show none): the titles are the answers to type back."""
+    titles = [str(b.get("title")).strip() for b in buttons if str(b.get("title") or "").strip()]
+    if not titles:
+        return text
+    return f"{text} (Reply: {'; '.join(titles)})"

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.chat.inbound import ChatText, store
-from bot.chat.replies import MAX_REPLY, record_reply, with_choices
+from bot.chat.replies import MAX_REPLY, record_reply
 from bot.clock import FixedClock
 from bot.store import Database
 from bot.store.models import Conversation, Message, OutboxItem
+from bot.support.wording import with_choices
 
 ANN = "chat-" + "a" * 32
 
