@@ -7,26 +7,23 @@ import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, TypeVar
 
 from rasa_sdk import Action, Tracker
 
-from bot.config import Settings
 from bot.customers import normalize_email
 from bot.oms.base import OrderSystemError
 from bot.phone import normalize, time_zone_for
-from bot.services import Services, build_services
+from bot.services import Services, services_from_env
 from bot.support.replies import reply
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
 def default_services() -> Services:
     """The action server's services, built from its environment on first use."""
-    return build_services(Settings.from_env())
+    return services_from_env()
 
 
 def _answers_when_store_is_down(run: Callable[..., Any]) -> Callable[..., Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -25,6 +26,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     return Services(
         settings=settings, db=db, oms=build_order_system(settings, db, clock), clock=clock
     )
+
+
+@lru_cache(maxsize=1)
+def services_from_env() -> Services:
+    """The process's services, built once from its environment and shared by every channel
+    and action in it (one database pool, one order-system client)."""
+    return build_services(Settings.from_env())
 
 
 def build_order_system(settings: Settings, db: Database, clock: Clock) -> OrderSystem:

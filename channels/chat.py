@@ -22,8 +22,7 @@ from bot.chat import cors, limits, tokens
 from bot.chat.history import PAGE, visible
 from bot.chat.inbound import BadChat, ChatText, Pending, parse, store, unanswered
 from bot.chat.replies import record_reply
-from bot.config import Settings
-from bot.services import Services, build_services
+from bot.services import Services, services_from_env
 from bot.sms.inbound import assistant_text, is_unanswered, mark_many
 from bot.sms.turns import AssistantThread, SenderQueues
 from bot.support.wording import with_choices
@@ -86,7 +85,7 @@ class ChatInput(InputChannel):
     @property
     def services(self) -> Services:
         if self._services is None:
-            self._services = build_services(Settings.from_env())
+            self._services = services_from_env()  # shared by the server's channels
         return self._services
 
     @property

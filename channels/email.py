@@ -22,7 +22,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings
 from bot.customers import mask_email
 from bot.email import auth
 from bot.email.form import BadForm, is_form, read_form
@@ -36,7 +35,7 @@ from bot.email.turns import (
     unanswered,
     with_choices,
 )
-from bot.services import Services, build_services
+from bot.services import Services, services_from_env
 from bot.sms.turns import AssistantThread, SenderQueues
 
 log = logging.getLogger(__name__)
@@ -117,7 +116,7 @@ class EmailInput(InputChannel):
     @property
     def services(self) -> Services:
         if self._services is None:
-            self._services = build_services(Settings.from_env())
+            self._services = services_from_env()  # shared by the server's channels
         return self._services
 
     def get_output_channel(self) -> OutputChannel:

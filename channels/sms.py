@@ -14,11 +14,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.heap import HeapFreezer
 from bot.notify.deliver import queue_alert
 from bot.phone import mask
-from bot.services import Services, build_services
+from bot.services import Services, services_from_env
 from bot.sms.inbound import (
     Accepted,
     BadInbound,
@@ -124,7 +123,7 @@ class SmsInput(InputChannel):
     @property
     def services(self) -> Services:
         if self._services is None:
-            self._services = build_services(Settings.from_env())
+            self._services = services_from_env()  # shared by the server's channels
         return self._services
 
     def get_output_channel(self) -> OutputChannel:
